@@ -1,0 +1,32 @@
+"""Small helpers shared by the resource views."""
+from __future__ import annotations
+
+from typing import TypeVar
+
+from flask_smorest import abort
+from sqlalchemy.exc import IntegrityError
+
+from store.db import session
+
+T = TypeVar("T")
+
+
+SQLITE_MAX_INT = 2**63 - 1
+
+
+def get_or_404(model: type[T], item_id: int) -> T:
+    # Flask's int converter takes any size; SQLite integers stop at 2**63 - 1
+    item = session().get(model, item_id) if item_id <= SQLITE_MAX_INT else None
+    if item is None:
+        abort(404, message=f"{model.__name__} {item_id} not found.")
+    return item
+
+
+def commit_or_409(message: str, field: str) -> None:
+    """Commit the request's session; a uniqueness/foreign-key conflict becomes a 409 naming the field."""
+    sess = session()
+    try:
+        sess.commit()
+    except IntegrityError:
+        sess.rollback()
+        abort(409, message=message, errors={"json": {field: [message]}})

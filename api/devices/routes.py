@@ -1,0 +1,124 @@
+"""Device CRUD, write-only credentials, and SSH host-key acceptance."""
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import abort
+from sqlalchemy import select
+
+from api.common import commit_or_409, get_or_404
+from api.devices.schemas import CredentialsSchema, DeviceQueryArgsSchema, DeviceSchema
+from api.extensions import Blueprint
+from api.pagination import SQLPage
+from store.db import session
+from store.models import Device, Site
+from store.secrets import set_credentials
+
+blp = Blueprint("Devices", __name__, url_prefix="/api/v1/devices",
+                description="Allworx servers, phones, Px Expanders, routers and switches")
+
+
+def _apply(device: Device, args: dict) -> None:
+    creds = args.pop("credentials", None)
+    site_or_404(args["site_id"])
+    for key, value in args.items():
+        setattr(device, key, value)
+    if creds:
+        set_credentials(device, creds.pop("username", None), creds)
+
+
+def site_or_404(site_id: int) -> Site:
+    site = session().get(Site, site_id)
+    if site is None:
+        abort(404, message=f"Site {site_id} not found.", errors={"json": {"site_id": ["Unknown site."]}})
+    return site
+
+
+@blp.route("")
+class Devices(MethodView):
+    @blp.auth_required("read")
+    @blp.etag
+    @blp.arguments(DeviceQueryArgsSchema, location="query")
+    @blp.response(200, DeviceSchema(many=True))
+    @blp.paginate(SQLPage)
+    def get(self, args):
+        """List devices, filtered by site and kind"""
+        stmt = select(Device).order_by(Device.id)
+        if "site_id" in args:
+            stmt = stmt.where(Device.site_id == args["site_id"])
+        if "kind" in args:
+            stmt = stmt.where(Device.kind == args["kind"])
+        return stmt
+
+    @blp.auth_required("admin")
+    @blp.etag
+    @blp.arguments(DeviceSchema)
+    @blp.response(201, DeviceSchema)
+    @blp.errors(404, 409)
+    def post(self, args):
+        """Create a device"""
+        device = Device()
+        _apply(device, args)
+        session().add(device)
+        commit_or_409(f"Site {args['site_id']} already has a device named {args['name']!r}.", "name")
+        return device
+
+
+@blp.route("/<int:device_id>")
+class DeviceById(MethodView):
+    @blp.auth_required("read")
+    @blp.etag
+    @blp.response(200, DeviceSchema)
+    @blp.errors(404)
+    def get(self, device_id):
+        """Get a device"""
+        return get_or_404(Device, device_id)
+
+    @blp.auth_required("admin")
+    @blp.etag
+    @blp.arguments(DeviceSchema)
+    @blp.response(200, DeviceSchema)
+    @blp.errors(404, 409, 412, 428)
+    def put(self, args, device_id):
+        """Replace a device (send If-Match); credentials given here are merged"""
+        device = get_or_404(Device, device_id)
+        blp.check_etag(device, DeviceSchema)
+        _apply(device, args)
+        commit_or_409(f"Site {args['site_id']} already has a device named {args['name']!r}.", "name")
+        return device
+
+    @blp.auth_required("admin")
+    @blp.etag
+    @blp.response(204)
+    @blp.errors(404, 412, 428)
+    def delete(self, device_id):
+        """Delete a device and its credentials (send If-Match)"""
+        device = get_or_404(Device, device_id)
+        blp.check_etag(device, DeviceSchema)
+        session().delete(device)
+        session().commit()
+
+
+@blp.route("/<int:device_id>/credentials", methods=["PUT"])
+@blp.auth_required("admin")
+@blp.arguments(CredentialsSchema)
+@blp.response(204)
+@blp.errors(404)
+def put_credentials(args, device_id):
+    """Replace a device's credentials (write-only; fields left out are removed)"""
+    device = get_or_404(Device, device_id)
+    set_credentials(device, args.pop("username", ""), args, merge=False)
+    session().commit()
+
+
+@blp.route("/<int:device_id>/host-key/accept", methods=["POST"])
+@blp.auth_required("admin")
+@blp.response(200, DeviceSchema)
+@blp.errors(404, 409)
+def accept_host_key(device_id):
+    """Accept the changed SSH host key the device presented (admin)"""
+    device = get_or_404(Device, device_id)
+    if not device.ssh_host_key_presented:
+        abort(409, message="The device has not presented a different host key.")
+    device.ssh_host_key, device.ssh_host_key_presented = device.ssh_host_key_presented, None
+    session().commit()
+    return device

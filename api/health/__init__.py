@@ -1,0 +1,2 @@
+"""Liveness and database reachability (no auth)."""
+from api.health.routes import blp  # noqa: F401

@@ -1,0 +1,37 @@
+"""Configuration classes: non-secret defaults only; secrets come from env vars or files."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+class DefaultConfig:
+    """Embedded defaults; layered under a settings file (AWXH_SETTINGS_FILE) and AWXH_* env vars."""
+    API_TITLE = "Allworx Hardening Appliance"
+    API_VERSION = "1.0.0"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+    OPENAPI_SWAGGER_UI_PATH = "/docs"
+    # Served by the appliance itself (swagger-ui-bundle): the box often has no internet access.
+    OPENAPI_SWAGGER_UI_URL = "/api/v1/docs/static/"
+    API_SPEC_OPTIONS = {
+        "info": {"description": "Audits an Allworx phone site and its router against Allworx's security "
+                                "best practices, verifies router port-forwards and enforces fixes safely."},
+        "servers": [{"url": "/"}],
+    }
+    DATA_DIR = os.environ.get("AWXH_DATA_DIR", str(PROJECT_DIR / "var"))
+    DATABASE_URL = ""                       # default: sqlite:///<DATA_DIR>/appliance.db
+    ENCRYPTION_KEY = ""                     # default: <DATA_DIR>/secret.key (0600), created on first start
+    MAX_CONTENT_LENGTH = 8 * 1024 * 1024    # bigger bodies get 413 before any parsing (configs can be large)
+    AUTH_FAILURE_LIMIT = 10                 # failed auths per client address ...
+    AUTH_FAILURE_WINDOW_SECONDS = 300       # ... within this window, then 429
+    ROLE = "appliance"                      # or "probe": the outside vantage point (same software)
+    JSON_SORT_KEYS = False
+
+
+class TestConfig(DefaultConfig):
+    TESTING = True
+    AUTH_FAILURE_LIMIT = 5

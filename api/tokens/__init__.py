@@ -1,0 +1,2 @@
+"""API tokens: create, list, revoke (admin)."""
+from api.tokens.routes import blp  # noqa: F401

@@ -1,0 +1,68 @@
+"""The driver error tree: every device fault a driver raises is a DriverError with its reason.
+
+The API maps these onto HTTP codes (unreachable 502, timeout 504, change conflict 409); the
+audit engine turns them into `error` results. Messages name the device and the phase, and
+never carry credentials.
+"""
+from __future__ import annotations
+
+
+class DriverError(Exception):
+    """Base of every driver fault. `transient` marks faults worth one bounded retry."""
+
+    transient: bool = False
+
+    def __init__(self, message: str, *, transient: bool | None = None):
+        super().__init__(message)
+        if transient is not None:
+            self.transient = transient
+
+
+class DeviceUnreachable(DriverError):
+    """No usable connection: refused, no route, not an SSH/HTTP service, session dropped."""
+
+
+class DeviceTimeout(DriverError):
+    """The device did not answer within the phase's timeout (connect, banner, auth, read)."""
+
+    transient = True
+
+
+class AuthFailed(DriverError):
+    """The device rejected the credentials. Never retried: retries lock accounts out."""
+
+
+class HostKeyMismatch(DriverError):
+    """The SSH host key differs from the pinned one; no credentials were sent."""
+
+    def __init__(self, host: str, expected: str, presented: str):
+        super().__init__(f"{host}: SSH host key changed: pinned {expected}, presented {presented}; "
+                         "credentials were not sent (re-pin only after checking the device)")
+        self.host = host
+        self.expected = expected
+        self.presented = presented
+
+
+class UnexpectedPrompt(DriverError):
+    """Logged in, but the CLI did not show a prompt the platform's driver recognises."""
+
+
+class GarbledOutput(DriverError):
+    """A command's output could not be parsed as that platform's output."""
+
+
+class UnsupportedDeviceType(DriverError, ValueError):
+    """No driver for this device type; the message lists the supported ones."""
+
+    def __init__(self, device_type: str, supported: list[str]):
+        super().__init__(f"unsupported device_type {device_type!r}; supported: {', '.join(supported)}")
+        self.device_type = device_type
+        self.supported = supported
+
+
+class ChangeRejected(DriverError):
+    """The device refused a change (syntax error, conflict, non-zero exit status)."""
+
+
+__all__ = ["DriverError", "DeviceUnreachable", "DeviceTimeout", "AuthFailed", "HostKeyMismatch",
+           "UnexpectedPrompt", "GarbledOutput", "UnsupportedDeviceType", "ChangeRejected"]

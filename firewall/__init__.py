@@ -1,0 +1,1 @@
+"""Vendor-neutral router model, per-platform parsers, and the exposure analysis over them."""

@@ -1,0 +1,183 @@
+"""MikroTik RouterOS (v6/v7) parser: dst-nat forwards, VLAN interfaces, UPnP, SIP helper.
+
+Reads `print` outputs (numbered entries with flags, `;;;` comments and key=value attributes that
+may wrap over several lines) and `export` scripts (see _mikrotik_rules). The ntc-templates
+templates for `/ip firewall nat print` and `/interface vlan print detail` are not used: they
+require a fixed attribute order and reject common attributes (dst-address-type,
+in-interface-list in other positions, v7 fields), so one key=value reader serves print and
+export; the tests check that reader against the templates' expected results. Console log lines
+interleaved with output (`17:20:06 echo: ...`) are skipped. Skipped on purpose: every
+`/system resource print` field but the version, and non-sip rows of `service-port print`.
+"""
+from __future__ import annotations
+
+import re
+from typing import Mapping, NamedTuple
+
+from firewall.model import FeatureState, RouterConfig
+from firewall.parsers._mikrotik_rules import Export, add_vlan, joined_lines, nat_forward
+from firewall.parsers._sections import marker_score, parse_sections, split_on_prompts
+from firewall.parsers._text import Line, blocks, key_values, ref, warn
+
+COMMANDS = [
+    "/system identity print",
+    "/system resource print",
+    "/ip firewall nat print detail without-paging",
+    "/ip firewall nat export",
+    "/interface vlan print detail without-paging",
+    "/interface bridge vlan export",
+    "/ip address export",
+    "/ip upnp print",
+    "/ip firewall service-port print detail without-paging",
+]
+
+_PROMPT = re.compile(r"^\[[^\]]+\]\s*(?:/[\w/ -]*)?>\s*(\S.*)$")
+_ENTRY = re.compile(r"^\s{0,3}(\d+)\s+([A-Z*]*)\s*(.*)$")
+_LOG = re.compile(r"^\s*\d{2}:\d{2}:\d{2} echo: ")
+_NOISE = re.compile(r"^\s*(Flags:|Columns:|#\s+[A-Z])")
+_COLON_KV = re.compile(r"^\s*([\w-]+):\s*(.*)$")
+_BY_COMMAND = [
+    (re.compile(r"firewall nat (print|pr)\b"), "nat_print"),
+    (re.compile(r"interface vlan (print|pr)\b"), "vlan_print"),
+    (re.compile(r"service-port (print|pr)\b"), "service_port_print"),
+    (re.compile(r"(upnp|identity|resource) (print|pr)\b"), "colon_kv"),
+    (re.compile(r"\bexport\b"), "export"),
+]
+_STRONG = [r"by RouterOS", r"^\s*\d+\s+[XIDR]*\s*chain=\w+ action=", r"^\s+chain=\w+ action=",
+           r"^/ip firewall nat\s*$", r"^/ip/firewall/nat", r"^\s*add action=dst-nat",
+           r"^Flags: X - disabled", r"vlan-id=\d+ interface=", r"^\[\w+@[\w.-]+\] >"]
+_WEAK = [r"^/interface ", r"to-addresses=", r"^\s*\d+\s+[XIDR]*\s*;;; ", r"^/ip ", r"^\s*add "]
+
+
+class Entry(NamedTuple):
+    index: str
+    flags: str
+    comment: str
+    kv: dict[str, str]
+    block: list[Line]
+
+
+def parse(outputs: Mapping[str, str]) -> RouterConfig:
+    return parse_sections("mikrotik_routeros", outputs, split_on_prompts(_PROMPT), _handle)
+
+
+def sniff(text: str) -> float:
+    """Confidence that `text` is RouterOS output."""
+    return marker_score(text, _STRONG, _WEAK)
+
+
+def kind_of(command: str, lines: list[Line]) -> str:
+    command = re.sub(r"[/\s]+", " ", command).strip()
+    for pattern, kind in _BY_COMMAND:
+        if pattern.search(command):
+            return kind
+    text = "\n".join(t for _, t in lines[:300])
+    if re.search(r"^\s*\d+\s.*(chain=|^\s+chain=)|^\s+chain=\w+", text, re.M):
+        return "nat_print"
+    if re.search(r"vlan-id=\d+", text) and re.search(r"^\s*\d+\s+[XR]*\s", text, re.M) \
+            and not re.search(r"^\s*(/|add )", text, re.M):
+        return "vlan_print"
+    if re.search(r"^\s*\d+\s+[XI]*\s*(ftp|tftp|irc|h323|sip|pptp)\b", text, re.M):
+        return "service_port_print"
+    if all(_COLON_KV.match(t) for _, t in lines if t.strip()):
+        return "colon_kv"
+    return "export"
+
+
+def print_entries(cfg: RouterConfig, command: str, lines: list[Line]) -> tuple[int, list[Entry]]:
+    """Numbered `print` entries; returns (recognised line count, entries)."""
+    lines = [l for l in lines if not _LOG.match(l[1])]
+    recognised = 0
+    before, found = blocks(lines, lambda t: bool(_ENTRY.match(t)))
+    for line in before:
+        if _NOISE.match(line[1]):
+            recognised += 1
+        elif line[1].strip():
+            cfg.warnings.append(warn(command, line, "unexpected line before the first entry"))
+    entries = []
+    for block in found:
+        index, flags, rest = _ENTRY.match(block[0][1]).groups()
+        comment = rest[3:].strip() if rest.startswith(";;;") else ""
+        text = " ".join([rest if not comment else ""] + [t.strip() for _, t in block[1:]])
+        try:
+            kv = key_values(text)
+        except ValueError as exc:
+            cfg.warnings.append(warn(command, block[0], f"attributes not understood: {exc}"))
+            continue
+        recognised += len([l for l in block if l[1].strip()])
+        entries.append(Entry(index, flags, comment, kv, block))
+    return recognised, entries
+
+
+def _nat_print(cfg: RouterConfig, command: str, lines: list[Line]) -> int:
+    recognised, entries = print_entries(cfg, command, lines)
+    for entry in entries:
+        where = ref(command, entry.block, entry.index)
+        try:
+            forward = nat_forward({**entry.kv, "comment": entry.comment or entry.kv.get("comment", "")},
+                                  entry.flags, where)
+        except (ValueError, KeyError) as exc:
+            cfg.warnings.append(warn(command, entry.block[0], f"NAT rule not understood: {exc}"))
+            continue
+        if forward:
+            cfg.forwards.append(forward)
+    return recognised
+
+
+def _vlan_print(cfg: RouterConfig, command: str, lines: list[Line]) -> int:
+    recognised, entries = print_entries(cfg, command, lines)
+    for entry in entries:
+        try:
+            where = ref(command, entry.block, entry.kv.get("name", entry.index))
+            add_vlan(cfg, entry.kv, entry.comment, where)
+        except (ValueError, KeyError) as exc:
+            cfg.warnings.append(warn(command, entry.block[0], f"VLAN entry not understood: {exc}"))
+    return recognised
+
+
+def _service_port_print(cfg: RouterConfig, command: str, lines: list[Line]) -> int:
+    recognised, entries = print_entries(cfg, command, lines)
+    for entry in entries:
+        name = entry.kv.get("name") or next(iter(entry.kv), "")    # table rows start with the name
+        if name == "sip":
+            on = "X" not in entry.flags and entry.kv.get("disabled", "no") != "yes"
+            cfg.sip_alg = FeatureState(enabled=on, source_ref=ref(command, entry.block, "sip"),
+                                       detail="service-port sip " + ("enabled" if on else "disabled"))
+    return recognised
+
+
+def _colon_kv(cfg: RouterConfig, command: str, lines: list[Line]) -> int:
+    """`key: value` outputs: /ip upnp print, /system identity print, /system resource print."""
+    values, recognised = {}, 0
+    for line in lines:
+        match = _COLON_KV.match(line[1])
+        if match:
+            values[match.group(1)] = (match.group(2).strip(), line)
+            recognised += 1
+        elif line[1].strip():
+            cfg.warnings.append(warn(command, line, "expected 'key: value'"))
+    if "upnp" in command or "allow-disable-external-interface" in values:
+        if "enabled" in values:
+            state, line = values["enabled"]
+            cfg.upnp = FeatureState(enabled=state == "yes", detail=f"/ip upnp enabled: {state}",
+                                    source_ref=ref(command, line, "ip upnp"))
+    elif "version" in values:
+        cfg.version = cfg.version or values["version"][0].split()[0]
+    elif "name" in values:
+        cfg.hostname = cfg.hostname or values["name"][0]
+    return recognised
+
+
+def _export(cfg: RouterConfig, command: str, lines: list[Line]) -> int:
+    reader = Export(cfg, command)
+    for line, raw in joined_lines(lines):
+        reader.feed(line, raw)
+    return reader.close()
+
+
+def _handle(cfg: RouterConfig, command: str, lines: list[Line]) -> int:
+    return _HANDLERS[kind_of(command, lines)](cfg, command, lines)
+
+
+_HANDLERS = {"nat_print": _nat_print, "vlan_print": _vlan_print, "export": _export,
+             "service_port_print": _service_port_print, "colon_kv": _colon_kv}

@@ -1,0 +1,1 @@
+"""Checks, policy data, the audit engine and remediation planning (neither a driver nor an endpoint)."""

@@ -1,0 +1,137 @@
+"""Shared plumbing of the router-based checks: the router gate, evidence pointing at rules, one result."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from firewall.exposure import PortPolicy, SiteContext, forward_triggers, inside_reason
+from firewall.model import PortForward, SourceRef
+from hardening.facts import RouterFacts, SiteFacts
+from hardening.results import CheckResult, Evidence
+
+NO_ROUTER = "no router in inventory"
+_RANK = {"derived": 0, "declared": 1, "device": 2, "observed": 3}
+_OFFLINE_PREFIXES = ("file:", "paste:", "upload:", "declared")
+
+
+def is_offline(router: RouterFacts) -> bool:
+    """A configuration handed in (file, paste) rather than read from the device."""
+    return not router.source or router.source.startswith(_OFFLINE_PREFIXES)
+
+
+def router_provenance(router: RouterFacts) -> str:
+    return "declared" if is_offline(router) else "device"
+
+
+def ref_source(router: RouterFacts, ref: SourceRef) -> str:
+    """'router:edge1 show nat rules line 12-14 rule 10': where the excerpt can be found again."""
+    parts = [f"router:{router.name}" if router.name else "router"]
+    parts += [ref.command] if ref.command else []
+    if ref.line is not None:
+        span = f"-{ref.end_line}" if ref.end_line and ref.end_line != ref.line else ""
+        parts.append(f"line {ref.line}{span}")
+    parts += [f"rule {ref.rule_id}"] if ref.rule_id else []
+    return " ".join(parts)
+
+
+def ref_evidence(router: RouterFacts, ref: SourceRef, detail: str) -> Evidence:
+    return Evidence(detail, ref.text, ref_source(router, ref), router_provenance(router))
+
+
+@dataclass
+class Verdict:
+    """What one check saw: failing evidence, evidence that did not fail, and inputs it could not read."""
+    fails: list[Evidence] = field(default_factory=list)
+    notes: list[Evidence] = field(default_factory=list)
+    errors: list[Evidence] = field(default_factory=list)
+    unknown: list[Evidence] = field(default_factory=list)     # offline input silent on the question
+
+
+def readable_routers(facts: SiteFacts, verdict: Verdict) -> list[RouterFacts]:
+    """Routers with a configuration; the others become error evidence (never a silent pass)."""
+    good = []
+    for router in facts.routers:
+        if router.error or router.config is None:
+            reason = router.error or "no configuration was read"
+            verdict.errors.append(Evidence(f"router {router.name or router.source}: {reason}",
+                                           source=router.source, provenance="device"))
+        else:
+            good.append(router)
+    return good
+
+
+def router_device_id(facts: SiteFacts) -> int | None:
+    return facts.routers[0].device_id if len(facts.routers) == 1 else None
+
+
+def not_applicable(check_id: str, facts: SiteFacts, message: str,
+                   evidence: list[Evidence] | None = None) -> CheckResult:
+    return CheckResult(check_id, "not_applicable", message, router_device_id(facts),
+                       evidence=evidence or [])
+
+
+def _strongest(evidence: list[Evidence]) -> str:
+    return max((e.provenance for e in evidence), key=_RANK.__getitem__, default="derived")
+
+
+def _summary(evidence: list[Evidence]) -> str:
+    more = f" (+{len(evidence) - 1} more)" if len(evidence) > 1 else ""
+    return evidence[0].detail + more
+
+
+def finish(check_id: str, facts: SiteFacts, verdict: Verdict, pass_message: str,
+           unknown_message: str = "") -> CheckResult:
+    """One site-level result: fail beats error beats unknown (offline) beats pass."""
+    if verdict.fails:
+        status, message, decisive = "fail", _summary(verdict.fails), verdict.fails
+    elif verdict.errors:
+        status, message, decisive = "error", "could not decide: " + _summary(verdict.errors), verdict.errors
+    elif verdict.unknown:
+        message = unknown_message or _summary(verdict.unknown)
+        status, decisive = "not_applicable", verdict.unknown
+    else:
+        status, message, decisive = "pass", pass_message, []
+    errors = verdict.errors if verdict.fails else []     # a fail still shows which routers went unread
+    evidence = decisive + errors + verdict.notes
+    target = ", ".join(r.name for r in facts.routers if r.name)
+    return CheckResult(check_id, status, message, router_device_id(facts), target=target,
+                       evidence=evidence, provenance=_strongest(decisive or evidence))
+
+
+def _forward_evidence(check_id: str, router: RouterFacts, fwd: PortForward, ctx: SiteContext,
+                      pp: PortPolicy, verdict: Verdict) -> None:
+    inside = inside_reason(fwd, router.config)
+    for trigger in forward_triggers(fwd, ctx, pp):
+        if trigger.check_id != check_id:
+            continue
+        if trigger.passed:
+            note = trigger.reason
+        elif not fwd.enabled:
+            note = f"ignored, rule disabled: {trigger.reason}"
+        elif inside:
+            note = f"ignored, {inside}: {trigger.reason}"
+        else:
+            verdict.fails.append(ref_evidence(router, fwd.source_ref, trigger.reason))
+            continue
+        verdict.notes.append(ref_evidence(router, fwd.source_ref, note))
+
+
+def forward_check(check_id: str, facts: SiteFacts, policy, roles: tuple[str, ...], no_target: str,
+                  pass_message: str, extra: Verdict | None = None) -> CheckResult:
+    """A check decided by the forwards reaching Allworx addresses (see firewall.exposure.forward_triggers).
+
+    `roles` are the target roles the check needs (none in the inventory => not_applicable);
+    `extra` carries evidence from other inputs (device facts, outside probes) that adds to the router's.
+    """
+    verdict = extra or Verdict()
+    if not facts.routers:
+        if verdict.fails:
+            return finish(check_id, facts, verdict, pass_message)
+        return not_applicable(check_id, facts, NO_ROUTER, verdict.notes)
+    ctx = SiteContext.from_site_facts(facts)
+    if not ctx.of_role(*roles) and not verdict.fails:
+        return not_applicable(check_id, facts, no_target, verdict.notes)
+    pp = PortPolicy.from_policy(policy)
+    for router in readable_routers(facts, verdict):
+        for fwd in router.config.forwards:
+            _forward_evidence(check_id, router, fwd, ctx, pp, verdict)
+    return finish(check_id, facts, verdict, pass_message)

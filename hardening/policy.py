@@ -1,0 +1,38 @@
+"""Policy data (minimum versions, port sets, password rules) with profile overrides."""
+from __future__ import annotations
+
+import copy
+import functools
+from typing import Any
+
+import yaml
+
+from hardening.catalog import DATA
+from firewall.model import PortRange
+
+
+@functools.cache
+def _defaults() -> dict[str, Any]:
+    with open(DATA / "policy.yaml", encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+class Policy:
+    """Read-only view of policy data; `overrides` (from a profile) replace top-level keys."""
+
+    def __init__(self, overrides: dict[str, Any] | None = None):
+        self.data = copy.deepcopy(_defaults())
+        for key, value in (overrides or {}).items():
+            if isinstance(value, dict) and isinstance(self.data.get(key), dict):
+                self.data[key].update(value)
+            else:
+                self.data[key] = value
+
+    def __getitem__(self, key: str) -> Any:
+        return self.data[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.data.get(key, default)
+
+    def ranges(self, key: str) -> list[PortRange]:
+        return [PortRange(lo, hi) for lo, hi in self.data[key]]

@@ -1,0 +1,18 @@
+#!/bin/bash
+# Install the Debian packages the tests and the demo use, only if something is missing.
+# Needs root (the namespace router lab needs it anyway); without root it says what to install.
+set -euo pipefail
+PACKAGES="openssh-server nftables iptables iproute2 iputils-ping socat conntrack sip-tester kamailio chromium openssl procps"
+missing=""
+for cmd in /usr/sbin/sshd nft iptables ip ping socat conntrack sipp kamailio chromium openssl pgrep; do
+  command -v "$cmd" >/dev/null 2>&1 || missing="$missing $cmd"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+  echo "missing:$missing -- as root run: apt-get install -y $PACKAGES (tests needing them will skip)" >&2
+  exit 0
+fi
+echo "installing system packages (missing:$missing)"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends $PACKAGES >/dev/null

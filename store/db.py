@@ -1,0 +1,81 @@
+"""Engine and session handling: one engine per app, one session per request, WAL mode."""
+from __future__ import annotations
+
+import fcntl
+import os
+from pathlib import Path
+
+from flask import Flask, current_app, g
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+class Database:
+    def __init__(self, url: str):
+        self.url = url
+        self.engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+
+    def session(self) -> Session:
+        return self.sessionmaker()
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")      # readers never block the writer
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA synchronous=NORMAL")    # safe with WAL: a crash loses at most the last commit
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def database_url(data_dir: str, configured: str = "") -> str:
+    return configured or f"sqlite:///{Path(data_dir) / 'appliance.db'}"
+
+
+def migrate(url: str, lock_dir: str) -> None:
+    """Apply Alembic migrations up to head; a file lock keeps several gunicorn workers from racing."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", url)
+    with open(Path(lock_dir) / ".migrate.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        command.upgrade(cfg, "head")
+
+
+def init_app(app: Flask) -> Database:
+    data_dir = app.config["DATA_DIR"]
+    os.makedirs(data_dir, mode=0o700, exist_ok=True)
+    url = database_url(data_dir, app.config.get("DATABASE_URL", ""))
+    migrate(url, data_dir)
+    db = Database(url)
+    app.extensions["db"] = db
+    app.teardown_appcontext(_close_session)
+    return db
+
+
+def get_db() -> Database:
+    return current_app.extensions["db"]
+
+
+def session() -> Session:
+    """The request's session (created on first use, closed at teardown)."""
+    if "db_session" not in g:
+        g.db_session = get_db().session()
+    return g.db_session
+
+
+def _close_session(_exc) -> None:
+    sess = g.pop("db_session", None)
+    if sess is not None:
+        sess.close()
+
+
+__all__ = ["Database", "Engine", "init_app", "get_db", "session", "migrate", "database_url"]

@@ -1,0 +1,204 @@
+"""OpenWrt parser: uci export/show firewall, network, upnpd, and fw4's nft ruleset."""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from firewall.model import ParseError
+from firewall.parsers import openwrt
+from parser_b_helpers import FW3_SAVE, line_text, sample, view
+
+PKLAUS = [  # (name, proto, external ports, internal ip, internal ports) in file order
+    ("HTTP  -> UDOO nginx (Blog, URL Shortener)", "tcp", "80", "10.1.0.47", "80"),
+    ("HTTPS -> UDOO nginx (Gogs)", "tcp", "443", "10.1.0.47", "443"),
+    ("SSH   -> UDOO", "tcp", "17847", "10.1.0.47", "22"),
+    ("Locus -> UDOO (Locus-Live-Tracking)", "tcp", "16748", "10.1.0.47", "16748"),
+    ("ZNC   -> UDOO", "tcp", "11069", "10.1.0.47", "11069"),
+    ("SMTP  -> UDOO", "tcp", "25", "10.1.0.47", "25"),
+    ("HTTP-Reflector -> UDOO", "tcp", "46385", "10.1.0.47", "10101"),
+    ("IPLogger -> UDOO", "tcp", "52321", "10.1.0.47", "52321"),
+    ("SSH   -> GOFLEX", "tcp", "17842", "10.1.0.42", "22"),
+    ("SSH   -> owl (via SMTP port 587)", "tcp", "587", "10.1.1.1", "22"),
+    ("SSH   -> owl", "tcp", "17832", "10.1.1.1", "22"),
+    ("SSH   -> Shark", "tcp", "22101", "10.1.0.1", "22"),
+    ("SIP   -> fb7490", "udp", "5060", "10.1.0.223", "5060"),
+    ("VoIP voice (RTP) -> fb7490", "udp", "5070-5079", "10.1.0.223", "5070-5079"),
+    ("VoIP fax         -> fb7490", "udp", "30000-30019", "10.1.0.223", "30000-30019"),
+    ("SSH   -> gogs", "tcp", "22", "10.1.0.45", "22"),
+    ("Syncthing", "tcp", "22000", "10.1.0.46", "22000"),
+]
+
+
+def test_pklaus_firewall_redirects():
+    text = sample("openwrt", "etc_config_firewall_pklaus.txt")
+    cfg = openwrt.parse({"uci export firewall": text})
+    got = [(f.comment, f.proto, view(f)[4], f.internal_ip, view(f)[6]) for f in cfg.forwards]
+    assert got == PKLAUS
+    assert all(f.kind == "dnat" and f.external_if == "wan" and f.enabled for f in cfg.forwards)
+    sip = cfg.forwards[12]
+    assert (sip.source_ref.line, sip.source_ref.end_line, sip.source_ref.rule_id) == (349, 357, "firewall.@redirect[12]")
+    assert line_text(text, 349) == "config redirect" and "option dest_ip '10.1.0.223'" in sip.source_ref.text
+    assert cfg.warnings == [] and cfg.upnp.enabled is None
+
+
+def test_stock_fw4_config_commented_redirects_are_ignored():
+    cfg = openwrt.parse({"": sample("openwrt", "etc_config_firewall_default_fw4.txt")})
+    assert cfg.forwards == [] and cfg.warnings == []
+
+
+def test_pklaus_network_switch_vlans_and_interfaces():
+    cfg = openwrt.parse({"uci export network": sample("openwrt", "etc_config_network_pklaus.txt")})
+    assert [(v.vlan_id, v.name, v.member_ports, v.subnet, v.source_ref.line) for v in cfg.vlans] == [
+        (1, "lan", ["0t", "2", "3", "4", "5"], "10.1.0.0/16", 63),
+        (7, "wan", ["0t", "1t"], None, 69),
+        (107, "modem_access", ["0t", "1"], "192.168.107.0/24", 75)]
+    lan = next(i for i in cfg.interfaces if i.name == "lan")
+    assert (lan.addresses, lan.vlan_id, lan.parent) == (["10.1.0.1/16"], 1, "eth0")
+    assert cfg.warnings == []
+
+
+def _fw4_case() -> tuple[dict, str]:
+    text = sample("openwrt", "fw4_test_redirect_uci_and_nft.txt")
+    uci = json.loads(re.search(r"-- File uci/firewall.json --\n(.*?)\n-- End --", text, re.S).group(1))
+    stdout = re.search(r"-- Expect stdout --\n(.*?)\n-- End --", text, re.S).group(1)
+    return uci, stdout
+
+
+def test_fw4_print_matches_its_uci_input():
+    uci, stdout = _fw4_case()
+    cfg = openwrt.parse({"fw4 print": stdout})
+    wan = {f.comment.removeprefix("!fw4: "): f for f in cfg.forwards if "reflection" not in f.comment}
+    with_ip = [r for r in uci["redirect"] if r.get("dest_ip")]
+    assert sorted(wan) == sorted(r["name"] for r in with_ip)     # redirects without dest_ip hit the router
+    for redirect in with_ip:
+        forward = wan[redirect["name"]]
+        assert forward.internal_ip == redirect["dest_ip"]
+        assert view(forward)[4] == redirect["src_dport"] and forward.proto == redirect["proto"]
+    assert cfg.platform == "openwrt"
+
+
+def test_uci_config_wins_over_fw4_duplicates():
+    uci_text = ("config redirect\n\toption name 'Redirect test #3'\n\toption src 'wan'\n"
+                "\toption proto 'tcp'\n\toption src_dport '22'\n\toption dest_ip '192.168.26.100'\n")
+    _, stdout = _fw4_case()
+    cfg = openwrt.parse({"uci export firewall": uci_text, "nft list ruleset": stdout})
+    assert [f.source_ref.rule_id for f in cfg.forwards] == ["firewall.@redirect[0]"]
+
+
+SHOW = """firewall.@zone[1]=zone
+firewall.@zone[1].name='wan'
+firewall.@zone[1].network='wan' 'wan6'
+firewall.@zone[1].helper='sip'
+firewall.@redirect[0]=redirect
+firewall.@redirect[0].name='pbx sip'
+firewall.@redirect[0].src='wan'
+firewall.@redirect[0].src_dport='5060'
+firewall.@redirect[0].dest_ip='192.168.1.20'
+firewall.@redirect[0].dest_port='5060 '
+firewall.@redirect[0].proto='tcp udp'
+firewall.@redirect[0].src_ip='203.0.113.0/24'
+firewall.web=redirect
+firewall.web.src='wan'
+firewall.web.src_dport='8080'
+firewall.web.dest_ip='192.168.1.20'
+firewall.web.dest_port='80'
+firewall.web.proto='tcpudp'
+firewall.web.enabled='0'
+firewall.dmz=redirect
+firewall.dmz.src='wan'
+firewall.dmz.dest_ip='192.168.1.30'
+firewall.dmz.proto='all'
+firewall.dmz.wibble='1'
+firewall.nat=redirect
+firewall.nat.src='lan'
+firewall.nat.src_dip='203.0.113.5'
+firewall.nat.dest_ip='8.8.8.8'
+firewall.nat.target='SNAT'
+firewall.noproto=redirect
+firewall.noproto.src_dport='143'
+firewall.noproto.dest_ip='192.168.1.20'
+"""
+
+
+def test_uci_show_flat_form_semantics():
+    cfg = openwrt.parse({"uci show firewall": SHOW})
+    assert [view(f) for f in cfg.forwards] == [
+        ("dnat", "tcp_udp", "wan", None, "5060", "192.168.1.20", "5060", True, "pbx sip"),
+        ("dnat", "tcp_udp", "wan", None, "8080", "192.168.1.20", "80", False, ""),
+        ("dmz", "any", "wan", None, None, "192.168.1.30", None, True, ""),
+        ("dnat", "tcp_udp", None, None, "143", "192.168.1.20", None, True, ""),
+    ]
+    assert cfg.forwards[0].source_restriction == ["203.0.113.0/24"]
+    assert [f.source_ref.rule_id for f in cfg.forwards] == [
+        "firewall.@redirect[0]", "firewall.web", "firewall.dmz", "firewall.noproto"]
+    assert cfg.forwards[1].source_ref.line == 13
+    assert [(w.line, w.message) for w in cfg.warnings] == [(24, "unknown redirect option")]
+    assert cfg.sip_alg.enabled is True
+
+
+def test_upnpd_show_and_export():
+    assert openwrt.parse({"uci show upnpd": "upnpd.config=upnpd\nupnpd.config.enabled='1'\n"}).upnp.enabled is True
+    off = openwrt.parse({"uci export upnpd": "package upnpd\n\nconfig upnpd 'config'\n\toption enabled '0'\n"})
+    assert off.upnp.enabled is False and off.upnp.source_ref.line == 3
+
+
+def test_dsa_bridge_vlan_and_8021q_device():
+    text = """config device
+\toption name 'br-lan'
+\toption type 'bridge'
+\tlist ports 'lan1'
+\tlist ports 'lan2'
+
+config bridge-vlan
+\toption device 'br-lan'
+\toption vlan '10'
+\tlist ports 'lan1:u*'
+\tlist ports 'lan2:t'
+
+config device
+\toption type '8021q'
+\toption ifname 'eth1'
+\toption vid '30'
+\toption name 'eth1.30'
+
+config interface 'voice'
+\toption device 'br-lan.10'
+\toption proto 'static'
+\toption ipaddr '10.10.10.1/24'
+
+config interface 'cams'
+\toption device 'eth1.30'
+\toption ipaddr '10.30.0.1'
+\toption netmask '255.255.255.0'
+"""
+    cfg = openwrt.parse({"uci export network": text})
+    assert [(v.vlan_id, v.name, v.member_ports, v.subnet, v.voice) for v in cfg.vlans] == [
+        (10, "voice", ["lan1:u*", "lan2:t"], "10.10.10.0/24", True),
+        (30, "cams", ["eth1"], "10.30.0.0/24", False)]
+
+
+def test_garbage_and_failed_commands():
+    cfg = openwrt.parse({"uci export firewall": "config redirect\n\toption src 'wan'\nthis is junk\n"})
+    assert [(w.line, w.text) for w in cfg.warnings] == [(3, "this is junk")]
+    failed = openwrt.parse({"nft list ruleset": "ash: nft: not found\n"})
+    assert failed.forwards == [] and "command failed" in failed.warnings[0].message
+    with pytest.raises(ParseError):
+        openwrt.parse({"uci export firewall": "just some words\n"})
+
+
+def test_sniff():
+    assert openwrt.sniff(sample("openwrt", "etc_config_firewall_pklaus.txt")) > 0.9
+    assert openwrt.sniff(SHOW) > 0.9
+    assert openwrt.sniff(sample("linux", "nft_ruleset_fw4_redirect.txt")) > 0.8
+    assert openwrt.sniff(sample("linux", "iptables_lab_save.txt")) == 0.0
+
+
+def test_fw3_iptables_duplicates_of_uci_redirects_are_dropped():
+    uci_text = ("config redirect\n\toption name 'SIP -> fb7490'\n\toption src 'wan'\n\toption proto 'udp'\n"
+                "\toption src_dport '5060'\n\toption dest_ip '10.1.0.223'\n\toption enabled '0'\n")
+    cfg = openwrt.parse({"uci export firewall": uci_text, "iptables-save -t nat": FW3_SAVE})
+    assert [(f.comment, f.enabled, f.source_ref.command) for f in cfg.forwards] == [
+        ("SIP -> fb7490", False, "uci export firewall")]
+    assert cfg.upnp.enabled is True
