@@ -20,6 +20,9 @@ from api import request_guards
 from store.crypto import SecretBox, load_keys
 
 
+import importlib  # TEMP
+
+
 def create_app(config: object | dict | None = None) -> Flask:
     app = Flask(__name__)
     app.config.from_object("api.settings.DefaultConfig")
@@ -32,6 +35,8 @@ def create_app(config: object | dict | None = None) -> Flask:
     configure_logging(app)
     store.db.init_app(app)
     app.extensions["secret_box"] = SecretBox(load_keys(app.config["DATA_DIR"], app.config["ENCRYPTION_KEY"]))
+    if "audits" in {m.__name__.rsplit('.', 1)[-1] for m in api.MODULES}:   # TEMP until outputs land
+        importlib.import_module('hardening.appwiring').init_app(app)
     rest = Api(app)
     api.register_blueprints(rest)
     record_mutations(app)
@@ -108,6 +113,15 @@ def rotate_key() -> None:
         sess.commit()
     drop_old_keys(data_dir)
     click.echo(f"re-encrypted {count} credential set(s) with the new key")
+
+
+@cli.command("demo")
+@click.option("--preset", default="insecure", type=click.Choice(["insecure", "secure"]),
+              help="Which simulated site to audit")
+def demo(preset: str) -> None:
+    """Audit a simulated Allworx site with the appliance under gunicorn and print a summary."""
+    from simulator.demo import run
+    sys.exit(run(preset))
 
 
 @cli.command("analyze-config")

@@ -29,9 +29,18 @@ class DefaultConfig:
     AUTH_FAILURE_LIMIT = 10                 # failed auths per client address ...
     AUTH_FAILURE_WINDOW_SECONDS = 300       # ... within this window, then 429
     ROLE = "appliance"                      # or "probe": the outside vantage point (same software)
+    AUDITS_IN_PARALLEL = 2                  # per process; one site never has two at once
+    AUDITS_SYNCHRONOUS = False              # run in the request (only for scripts and tests)
+    AUDIT_DEVICE_BUDGET_SECONDS = 60.0      # a device not done by then is an error result
+    AUDIT_GATHER_WORKERS = 32               # devices gathered at once (I/O bound)
+    CREDENTIAL_TESTS = True                 # gentle default-password tests (policy caps them per day)
+    DRIVER_OPTIONS: dict = {}               # e.g. {"allworx": {"options": DriverOptions(timeout=5)}}
+    BACKGROUND_DUTIES = True                # schedules and webhook deliveries (one process leads)
+    WEBHOOK_ALLOWED_NETWORKS: list = []     # non-public receivers allowed explicitly, e.g. ["10.0.5.0/24"]
     JSON_SORT_KEYS = False
 
 
 class TestConfig(DefaultConfig):
     TESTING = True
+    BACKGROUND_DUTIES = False               # tests run the duties explicitly
     AUTH_FAILURE_LIMIT = 5

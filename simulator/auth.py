@@ -77,8 +77,8 @@ class Sessions:
             self._tokens.discard(request.cookies.get(self.cookie, ""))
 
 
-def handle_login(request: Request, guard: LoginGuard, sessions: Sessions, accepted: bool,
-                 form_page: Callable[[str], str], failure_text: str, landing: str) -> Response:
+def handle_login(guard: LoginGuard, sessions: Sessions, accepted: bool, form_page: Callable[[str], str],
+                 failure_text: str, landing: str) -> Response:
     """The shared login POST: lockout first, then the password verdict."""
     verdict = guard.check(accepted)
     if verdict == "locked":

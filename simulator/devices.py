@@ -8,7 +8,7 @@ from typing import Any, Callable
 from simulator import httpd, mail
 from simulator.auth import LoginGuard
 from simulator.endpoints import PxState, phone_app, px_app
-from simulator.server import MAIL_SETTINGS, ServerState, ServerWebApp
+from simulator.server import ServerState, ServerWebApp
 from simulator.sip import SipResponder
 from simulator.snmp import SnmpAgent, walk_for
 

@@ -40,8 +40,8 @@ class OisWebApp:
     def handle(self, request: Request) -> Response:
         if request.path == self.login["path"]:
             if request.method == "POST":
-                return handle_login(request, self.guard, self.sessions, self.accepts(request.form),
-                                    self.login_page, self.login["failure_text"], self.landing())
+                return handle_login(self.guard, self.sessions, self.accepts(request.form), self.login_page,
+                                    self.login["failure_text"], self.landing())
             return Response(200, self.login_page(""))
         if request.path == "/logout":
             self.sessions.drop(request)

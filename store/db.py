@@ -10,6 +10,8 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+import store.audit_models  # noqa: F401  (every table is known before the first query)
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 

@@ -38,6 +38,7 @@ class AllworxDriverBase(DeviceDriver):
     kind = ""
     services: dict[str, int] = {}            # service name -> default port
     channels: tuple[str, ...] = ("snmp", "web", "probes")
+    web_service = "web"                          # the port name of the device's web UI
 
     def __init__(self, address: str, *, name: str = "", device_id: int | None = None,
                  wan_address: str | None = None, ports: Mapping[str, int] | None = None,
@@ -179,8 +180,8 @@ class AllworxDriverBase(DeviceDriver):
         return None
 
     def web_client(self, port_service: str) -> WebClient:
-        return WebClient(self.address, self.port(port_service), self.options.timeout,
-                         self.policy["credential_test"]["lockout_signs"], self.options.scheme)
+        signs = self.policy.get("credential_test", {}).get("lockout_signs", ())
+        return WebClient(self.address, self.port(port_service), self.options.timeout, signs, self.options.scheme)
 
     def _credential_test(self, facts: DeviceFacts, take_attempt: credtest.TakeAttempt, start_at: int) -> None:
         cfg = self.policy["credential_test"]
@@ -202,8 +203,6 @@ class AllworxDriverBase(DeviceDriver):
         facts.facts["default_credential_accepted"] = Fact(result.accepted, "observed", source,
                                                           "a listed password was accepted" if result.accepted
                                                           else "every listed password was refused")
-
-    web_service = "web"
 
     # ---- checks on inputs ------------------------------------------------------------------
     def _check_ports(self, ports: Mapping[str, int]) -> dict[str, int]:

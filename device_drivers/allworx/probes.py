@@ -101,5 +101,6 @@ def to_facts(results: list[PortProbe]) -> dict[str, Fact]:
         facts["banners"] = Fact(banners, "observed", "probe", "; ".join(f"{k}: {v}" for k, v in banners.items()))
     sip = next((r for r in opened if r.port.startswith("udp/") and r.server), None)
     if sip:
-        facts["sip_server_header"] = Fact(sip.server, "observed", f"probe:{sip.port}", f"{sip.status} Server: {sip.server}")
+        facts["sip_server_header"] = Fact(sip.server, "observed", f"probe:{sip.port}",
+                                          f"{sip.status} Server: {sip.server}")
     return facts

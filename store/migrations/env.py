@@ -2,6 +2,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
+import store.audit_models  # noqa: F401  (registers the audit tables on Base.metadata)
 from store.models import Base
 
 config = context.config

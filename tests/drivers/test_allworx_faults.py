@@ -29,7 +29,8 @@ def test_closed_web_port(site: Site):
     server = site.server
     facts = driver(site, server.name, ports={**server.ports, "web_admin": closed_port(server.address)}).gather(
         channels=["web"])
-    assert facts.errors["web"].startswith("unreachable: http://127.0.0.20:") and "Connection refused" in facts.errors["web"]
+    assert facts.errors["web"].startswith("unreachable: http://127.0.0.20:")
+    assert "Connection refused" in facts.errors["web"]
     assert "network_mode" not in facts.facts
 
 

@@ -1,0 +1,74 @@
+"""Schemas for audits, their results and the compact site status."""
+import marshmallow as ma
+
+from api.extensions import Schema
+from api.fields import UTCDateTime
+from hardening.profiles import profile_names
+
+OUTPUT_FORMATS = ("json", "junit", "sarif")
+
+
+class AuditArgsSchema(Schema):
+    profile = ma.fields.String(load_default="baseline", validate=ma.validate.OneOf(profile_names()),
+                               metadata={"description": "Which checks run and with which policy"})
+
+
+class AuditSchema(Schema):
+    id = ma.fields.Integer()
+    site_id = ma.fields.Integer()
+    profile = ma.fields.String()
+    state = ma.fields.String(metadata={"description": "queued | running | completed | interrupted | failed"})
+    requested_by = ma.fields.String()
+    rerun_of = ma.fields.Integer(allow_none=True)
+    created_at = UTCDateTime()
+    started_at = UTCDateTime(allow_none=True)
+    finished_at = UTCDateTime(allow_none=True)
+    progress = ma.fields.Dict()
+    error = ma.fields.String()
+    summary = ma.fields.Dict(metadata={"description": "score, counts, overall, drift (waivers as of now)"})
+
+
+class AuditListArgsSchema(Schema):
+    state = ma.fields.String(validate=ma.validate.OneOf(("queued", "running", "completed", "interrupted",
+                                                          "failed")))
+
+
+class ResultsArgsSchema(Schema):
+    format = ma.fields.String(load_default="json", validate=ma.validate.OneOf(OUTPUT_FORMATS))
+    status = ma.fields.String(validate=ma.validate.OneOf(("pass", "fail", "error", "not_applicable", "manual")))
+    check_id = ma.fields.String(validate=ma.validate.Regexp(r"^[A-Z]+-[A-Z]+-\d{3}$"))
+
+
+class EvidenceSchema(Schema):
+    detail = ma.fields.String()
+    excerpt = ma.fields.String()
+    source = ma.fields.String()
+    provenance = ma.fields.String()
+
+
+class ResultSchema(Schema):
+    check_id = ma.fields.String()
+    title = ma.fields.String()
+    severity = ma.fields.String()
+    status = ma.fields.String(metadata={"description": "The real status (also when waived)"})
+    waived = ma.fields.Boolean()
+    waiver = ma.fields.Dict(allow_none=True)
+    device_id = ma.fields.Integer(allow_none=True)
+    target = ma.fields.String()
+    message = ma.fields.String()
+    provenance = ma.fields.String()
+    evidence = ma.fields.List(ma.fields.Nested(EvidenceSchema))
+    remediation = ma.fields.Dict()
+
+
+class SiteStatusSchema(Schema):
+    site = ma.fields.Dict()
+    overall = ma.fields.String(metadata={"description": "OK | WARNING | CRITICAL | UNKNOWN"})
+    score = ma.fields.Dict(allow_none=True)
+    counts = ma.fields.Dict(allow_none=True)
+    new_failures = ma.fields.List(ma.fields.Dict())
+    last_audit = ma.fields.Dict(allow_none=True)
+
+
+class BaselineArgsSchema(Schema):
+    audit_id = ma.fields.Integer(required=True, strict=True)

@@ -1,0 +1,96 @@
+"""Webhook CRUD and the delivery log. The signing secret is write-only and stored encrypted."""
+from __future__ import annotations
+
+import marshmallow as ma
+from flask.views import MethodView
+from sqlalchemy import select
+
+from api.common import get_or_404
+from api.extensions import Blueprint, Schema
+from api.fields import UTCDateTime
+from api.pagination import SQLPage
+from hardening import webhooks
+from store.audit_models import Webhook, WebhookDelivery
+from store.db import session
+from store.models import Site
+from store.secrets import secret_box
+
+blp = Blueprint("Webhooks", __name__, url_prefix="/api/v1/webhooks", description="Signed event notifications")
+
+
+def _safe_url(value: str) -> None:
+    try:
+        webhooks.check_url(value)
+    except webhooks.UnsafeTarget as exc:
+        raise ma.ValidationError(str(exc)) from None
+
+
+class WebhookSchema(Schema):
+    id = ma.fields.Integer(dump_only=True)
+    url = ma.fields.String(required=True, validate=[ma.validate.Length(10, 2000), _safe_url])
+    events = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(webhooks.EVENTS)), required=True,
+                            validate=ma.validate.Length(1, 3))
+    site_id = ma.fields.Integer(allow_none=True, load_default=None, strict=True,
+                                metadata={"description": "Only this site's events; null = every site"})
+    secret = ma.fields.String(required=True, load_only=True, validate=ma.validate.Length(16, 256),
+                              metadata={"description": "HMAC-SHA256 key for X-AWXH-Signature (write-only)"})
+    enabled = ma.fields.Boolean(load_default=True)
+    created_at = UTCDateTime(dump_only=True)
+
+
+class DeliverySchema(Schema):
+    id = ma.fields.Integer()
+    webhook_id = ma.fields.Integer()
+    event = ma.fields.String()
+    state = ma.fields.String(metadata={"description": "pending | delivered | failed"})
+    attempts = ma.fields.Integer()
+    next_attempt_at = UTCDateTime()
+    last_status_code = ma.fields.Integer(allow_none=True)
+    last_error = ma.fields.String()
+    created_at = UTCDateTime()
+    delivered_at = UTCDateTime(allow_none=True)
+
+
+@blp.route("")
+class Webhooks(MethodView):
+    @blp.auth_required("admin")
+    @blp.response(200, WebhookSchema(many=True))
+    def get(self):
+        """List webhooks (never their secrets)"""
+        return session().scalars(select(Webhook).order_by(Webhook.id)).all()
+
+    @blp.auth_required("admin")
+    @blp.arguments(WebhookSchema)
+    @blp.response(201, WebhookSchema)
+    @blp.errors(404)
+    def post(self, args):
+        """Register a webhook"""
+        if args["site_id"] is not None:
+            get_or_404(Site, args["site_id"])
+        secret = args.pop("secret")
+        hook = Webhook(secret_enc=secret_box().encrypt({"secret": secret}), **args)
+        session().add(hook)
+        session().commit()
+        return hook
+
+
+@blp.route("/<int:webhook_id>", methods=["DELETE"])
+@blp.auth_required("admin")
+@blp.response(204)
+@blp.errors(404)
+def delete_webhook(webhook_id):
+    """Delete a webhook and its delivery log"""
+    session().delete(get_or_404(Webhook, webhook_id))
+    session().commit()
+
+
+@blp.route("/<int:webhook_id>/deliveries")
+@blp.auth_required("admin")
+@blp.response(200, DeliverySchema(many=True))
+@blp.paginate(SQLPage)
+@blp.errors(404)
+def deliveries(webhook_id):
+    """The delivery log of a webhook, newest first"""
+    get_or_404(Webhook, webhook_id)
+    return select(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook_id).order_by(
+        WebhookDelivery.id.desc())

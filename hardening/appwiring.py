@@ -1,0 +1,67 @@
+"""Connect the audit machinery to a Flask app: runner, start-up sweep, background duties, hooks."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from hardening import audits, auditdata, install_window, schedules, webhooks
+from hardening.background import Leader
+from hardening.credbudget import PersistentAttemptBudget
+from hardening.policy import Policy
+from hardening.runner import AuditRunner
+
+
+def init_app(app: Flask) -> None:
+    db = app.extensions["db"]
+    with db.session() as sess:
+        audits.sweep_stale(sess)
+    runner = AuditRunner(db, lambda: audit_context(app), max_parallel=app.config["AUDITS_IN_PARALLEL"],
+                         synchronous=app.config["AUDITS_SYNCHRONOUS"])
+    app.extensions["audit_runner"] = runner
+    app.extensions["background"] = leader = Leader(app.config["DATA_DIR"], background_duties(app))
+    if app.config["BACKGROUND_DUTIES"]:
+        leader.start()
+
+
+def background_duties(app: Flask) -> list:
+    db, box = app.extensions["db"], app.extensions["secret_box"]
+    allowed = app.config["WEBHOOK_ALLOWED_NETWORKS"]
+
+    def run_schedules():
+        return schedules.tick(db, app.extensions["audit_runner"].submit)
+
+    def deliver_webhooks():
+        return webhooks.deliver_due(db, box, allowed)
+
+    def close_install_windows():
+        return install_window.close_due(db, lambda device: auditdata.device_spec(device, box))
+
+    return [run_schedules, deliver_webhooks, close_install_windows, *app.extensions.get("background_duties", [])]
+
+
+def notify_webhooks(sess, audit) -> None:
+    """After an audit: queue new-failure, resolved and error events for the subscribed webhooks."""
+    summary = auditdata.summarize(sess, audit) if audit.state == "completed" else {}
+    for event, payload in webhooks.audit_events(summary, audit.state, audit.error):
+        webhooks.enqueue(sess, audit.site_id, event, {"site_id": audit.site_id, "audit_id": audit.id,
+                                                      "audit_url": f"/api/v1/audits/{audit.id}", **payload})
+
+
+def audit_context(app: Flask) -> dict[str, Any]:
+    """What an audit run needs from the app, captured when it is submitted."""
+    db = app.extensions["db"]
+    context: dict[str, Any] = {
+        "secret_box": app.extensions["secret_box"],
+        "data_dir": app.config["DATA_DIR"],
+        "device_budget_seconds": app.config["AUDIT_DEVICE_BUDGET_SECONDS"],
+        "gather_workers": app.config["AUDIT_GATHER_WORKERS"],
+        "driver_options": dict(app.config.get("DRIVER_OPTIONS") or {}),
+        "on_finished": notify_webhooks,
+    }
+    if app.config["CREDENTIAL_TESTS"]:
+        context["driver_options"]["take_attempt"] = PersistentAttemptBudget(
+            db, Policy()["credential_test"]["max_attempts_per_device_per_day"])
+    for hook in app.extensions.get("audit_hooks", []):
+        hook(app, context)
+    return context

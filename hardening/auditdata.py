@@ -1,0 +1,134 @@
+"""The database side of audits: inputs from the inventory, result rows with waivers, summaries.
+
+Waivers are applied when results are read, not when they were written, so an expired waiver stops
+applying on the next read (and says so) without rewriting history.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from flask import current_app, has_app_context
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hardening import drift, scoring, waivers
+from hardening.catalog import check_meta
+from hardening.facts import SiteInfo
+from hardening.gather import DeviceSpec, GatherResult
+from store.audit_models import Audit, AuditResult, InstallWindow, SiteBaseline, Waiver
+from store.models import Device, Site, utcnow
+from store.secrets import get_secrets
+
+log = logging.getLogger(__name__)
+
+
+def severity(check_id: str) -> str:
+    return check_meta(check_id)["severity"]
+
+
+def device_spec(device: Device, box=None) -> DeviceSpec:
+    creds = get_secrets(device, box)
+    if device.credential is not None and device.credential.username:
+        creds["username"] = device.credential.username
+    return DeviceSpec(device.id, device.kind, device.name, device.address, device.wan_address,
+                      dict(device.ports or {}), dict(device.snmp or {}), device.model or "",
+                      device.device_type, dict(device.declared_facts or {}), creds, device.ssh_host_key)
+
+
+def site_info(site: Site) -> SiteInfo:
+    return SiteInfo(site.name, list(site.wan_addresses or []), list(site.lan_subnets or []), site.voice_vlan_id,
+                    site.voice_subnet, list(site.required_wan_services or []), list(site.allowed_sip_peers or []))
+
+
+def site_inputs(sess: Session, site_id: int, context: dict[str, Any]) -> tuple[SiteInfo, list[DeviceSpec], dict]:
+    site = sess.get(Site, site_id)
+    devices = sess.scalars(select(Device).where(Device.site_id == site_id).order_by(Device.id)).all()
+    box = context.get("secret_box")
+    extras = {"install_window_open": install_window_open(sess, site_id),
+              "sensor_events": context["sensor_events"](site) if context.get("sensor_events") else None,
+              "outside": context["outside_probe"](site, devices) if context.get("outside_probe") else None}
+    return site_info(site), [device_spec(d, box) for d in devices], extras
+
+
+def install_window_open(sess: Session, site_id: int, now: datetime | None = None) -> bool:
+    now = now or utcnow()
+    return sess.scalar(select(InstallWindow.id).where(
+        InstallWindow.site_id == site_id, InstallWindow.state == "open",
+        InstallWindow.closes_at > now).limit(1)) is not None
+
+
+def record_host_keys(sess: Session, gathered: GatherResult) -> None:
+    """Trust on first use: pin keys seen for the first time; park changed keys for an admin."""
+    for device_id, pin in gathered.host_keys_seen.items():
+        device = sess.get(Device, device_id)
+        if device is not None and device.ssh_host_key is None:
+            device.ssh_host_key = pin
+    for device_id, pin in gathered.host_key_mismatches.items():
+        device = sess.get(Device, device_id)
+        if device is not None:
+            device.ssh_host_key_presented = pin
+
+
+def _row(result: AuditResult) -> dict[str, Any]:
+    meta = check_meta(result.check_id)
+    return {"check_id": result.check_id, "title": meta["title"], "severity": result.severity,
+            "status": result.status, "device_id": result.device_id, "target": result.target,
+            "message": result.message, "evidence": result.evidence, "provenance": result.provenance,
+            "remediation": {"kind": meta["remediation"], "hint": meta["hint"]}, "waiver": None, "waived": False}
+
+
+def site_waivers(sess: Session, site_id: int) -> list[dict[str, Any]]:
+    rows = sess.scalars(select(Waiver).where(Waiver.site_id == site_id, Waiver.revoked_at.is_(None))).all()
+    return [{"id": w.id, "check_id": w.check_id, "scope": w.scope, "site_id": w.site_id, "device_id": w.device_id,
+             "justification": w.justification, "approver": w.approver, "risk": w.risk,
+             "created_at": w.created_at.isoformat() + "Z",
+             "expires_at": w.expires_at.isoformat() + "Z" if w.expires_at else None} for w in rows]
+
+
+def result_rows(sess: Session, audit: Audit, now: datetime | None = None) -> list[dict[str, Any]]:
+    """The audit's results with the waivers in force `now` applied."""
+    rows = [_row(r) for r in sess.scalars(select(AuditResult).where(AuditResult.audit_id == audit.id)
+                                          .order_by(AuditResult.id))]
+    return waivers.apply_waivers(rows, site_waivers(sess, audit.site_id), now or utcnow())
+
+
+def _previous(sess: Session, audit: Audit) -> Audit | None:
+    return sess.scalar(select(Audit).where(Audit.site_id == audit.site_id, Audit.state == "completed",
+                                           Audit.id < audit.id).order_by(Audit.id.desc()).limit(1))
+
+
+def summarize(sess: Session, audit: Audit, now: datetime | None = None) -> dict[str, Any]:
+    """Score, counts, overall state and drift (vs the previous audit and the pinned baseline)."""
+    rows = result_rows(sess, audit, now)
+    previous = _previous(sess, audit)
+    baseline = sess.get(SiteBaseline, audit.site_id)
+    baseline_audit = sess.get(Audit, baseline.audit_id) if baseline else None
+    return {
+        "score": scoring.score(rows), "counts": scoring.counts(rows), "overall": scoring.overall(rows),
+        "drift": {
+            "previous_audit_id": previous.id if previous else None,
+            "since_previous": drift.diff(rows, result_rows(sess, previous, now)) if previous else None,
+            "baseline_audit_id": baseline_audit.id if baseline_audit else None,
+            "since_baseline": drift.diff(rows, result_rows(sess, baseline_audit, now)) if baseline_audit else None,
+        },
+    }
+
+
+def after_audit(sess: Session, audit: Audit, context: dict[str, Any]) -> None:
+    """Hand the finished audit to whoever listens (webhooks); never fails the audit itself."""
+    hook = context.get("on_finished")
+    if hook is None:
+        return
+    try:
+        hook(sess, audit)
+    except Exception:
+        log.exception("post-audit hook failed for audit %s", audit.id)
+
+
+def app_context_defaults() -> dict[str, Any]:
+    """Runtime context drawn from the Flask app (secret box, data dir) when there is one."""
+    if not has_app_context():
+        return {}
+    return {"secret_box": current_app.extensions["secret_box"], "data_dir": current_app.config["DATA_DIR"]}
