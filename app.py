@@ -12,15 +12,13 @@ import click
 from flask import Flask, send_from_directory
 
 import api
+import hardening.appwiring
 import store.db
 from api.auditlog import record_mutations
 from api.extensions import Api
 from api.logging_setup import configure_logging
 from api import request_guards
 from store.crypto import SecretBox, load_keys
-
-
-import importlib  # TEMP
 
 
 def create_app(config: object | dict | None = None) -> Flask:
@@ -35,8 +33,7 @@ def create_app(config: object | dict | None = None) -> Flask:
     configure_logging(app)
     store.db.init_app(app)
     app.extensions["secret_box"] = SecretBox(load_keys(app.config["DATA_DIR"], app.config["ENCRYPTION_KEY"]))
-    if "audits" in {m.__name__.rsplit('.', 1)[-1] for m in api.MODULES}:   # TEMP until outputs land
-        importlib.import_module('hardening.appwiring').init_app(app)
+    hardening.appwiring.init_app(app)
     rest = Api(app)
     api.register_blueprints(rest)
     record_mutations(app)

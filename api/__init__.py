@@ -1,9 +1,11 @@
 """The REST API: resource blueprints, listed explicitly (no auto-discovery)."""
 from __future__ import annotations
 
-from api import auditlog, devices, health, router_configs, sites, tokens
+from api import (auditlog, audits, devices, discovery, health, install_windows, router_configs, schedules, sites,
+                 tokens, waivers, webhooks)
 
-MODULES = (health, tokens, sites, devices, router_configs, auditlog)
+MODULES = (health, tokens, sites, devices, audits, waivers, schedules, webhooks, discovery, install_windows,
+           router_configs, auditlog)
 
 
 def register_blueprints(api) -> None:

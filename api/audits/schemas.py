@@ -3,6 +3,7 @@ import marshmallow as ma
 
 from api.extensions import Schema
 from api.fields import UTCDateTime
+from api.router_configs.schemas import EvidenceSchema
 from hardening.profiles import profile_names
 
 OUTPUT_FORMATS = ("json", "junit", "sarif")
@@ -37,13 +38,6 @@ class ResultsArgsSchema(Schema):
     format = ma.fields.String(load_default="json", validate=ma.validate.OneOf(OUTPUT_FORMATS))
     status = ma.fields.String(validate=ma.validate.OneOf(("pass", "fail", "error", "not_applicable", "manual")))
     check_id = ma.fields.String(validate=ma.validate.Regexp(r"^[A-Z]+-[A-Z]+-\d{3}$"))
-
-
-class EvidenceSchema(Schema):
-    detail = ma.fields.String()
-    excerpt = ma.fields.String()
-    source = ma.fields.String()
-    provenance = ma.fields.String()
 
 
 class ResultSchema(Schema):

@@ -1,0 +1,31 @@
+"""A simulated Allworx site loaded into the appliance's inventory."""
+import pytest
+
+from simulator import start_site
+from simulator.seed import flask_call, seed_site
+
+
+@pytest.fixture
+def audit_app(app):
+    app.config.update(AUDIT_DEVICE_BUDGET_SECONDS=20.0)
+    return app
+
+
+def _seeded(client, auth, preset):
+    site = start_site(preset, snmp=False)
+    site_id = seed_site(flask_call(client, auth("admin")), f"sim-{preset}", site.inventory())
+    return site, site_id
+
+
+@pytest.fixture
+def insecure_site(audit_app, client, auth):
+    site, site_id = _seeded(client, auth, "insecure")
+    with site:
+        yield site_id
+
+
+@pytest.fixture
+def secure_site(audit_app, client, auth):
+    site, site_id = _seeded(client, auth, "secure")
+    with site:
+        yield site_id
