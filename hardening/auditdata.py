@@ -109,7 +109,8 @@ def summarize(sess: Session, audit: Audit, now: datetime | None = None) -> dict[
         "score": scoring.score(rows), "counts": scoring.counts(rows), "overall": scoring.overall(rows),
         "drift": {
             "previous_audit_id": previous.id if previous else None,
-            "since_previous": drift.diff(rows, result_rows(sess, previous, now)) if previous else None,
+            # the first audit of a site: every failure is new (nothing was known before)
+            "since_previous": drift.diff(rows, result_rows(sess, previous, now) if previous else []),
             "baseline_audit_id": baseline_audit.id if baseline_audit else None,
             "since_baseline": drift.diff(rows, result_rows(sess, baseline_audit, now)) if baseline_audit else None,
         },

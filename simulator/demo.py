@@ -68,7 +68,8 @@ def run(preset: str = "insecure", data_dir: str | None = None) -> int:
                 return resp.status_code, resp.json() if resp.content else None
 
             site_id = seed_site(call, "Demo Dental Office", site.inventory(),
-                                site_fields={"lan_subnets": ["127.0.0.0/8"]})
+                                site_fields={"lan_subnets": ["127.0.0.0/8"],
+                                             "required_wan_services": ["sip", "vpn"]})
             resp = http.post(f"{base}/api/v1/sites/{site_id}/audits", json={"profile": "baseline"}, timeout=30)
             audit_url = base + resp.headers["Location"]
             audit = _wait(http, audit_url)

@@ -58,6 +58,8 @@ class ResultSchema(Schema):
 class SiteStatusSchema(Schema):
     site = ma.fields.Dict()
     overall = ma.fields.String(metadata={"description": "OK | WARNING | CRITICAL | UNKNOWN"})
+    nagios_code = ma.fields.Integer(metadata={"description": "0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN"})
+    nable_code = ma.fields.Integer(metadata={"description": "1000 + nagios_code, for N-able custom failure codes"})
     score = ma.fields.Dict(allow_none=True)
     counts = ma.fields.Dict(allow_none=True)
     new_failures = ma.fields.List(ma.fields.Dict())

@@ -71,6 +71,7 @@ def latest_completed(site_id: int) -> Audit | None:
 def site_status(site: Site) -> dict[str, Any]:
     audit = latest_completed(site.id)
     if audit is None:
-        return {"site": {"id": site.id, "name": site.name}, "overall": "UNKNOWN", "score": None,
+        return {"site": {"id": site.id, "name": site.name}, "overall": "UNKNOWN", "nagios_code": 3,
+                "nable_code": 1003, "score": None,
                 "counts": None, "new_failures": [], "last_audit": None}
     return status_out.render(audit_summary(audit))

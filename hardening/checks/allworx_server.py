@@ -46,8 +46,10 @@ def software_level(facts: SiteFacts, policy) -> list[CheckResult]:
                       "software version unknown: declare it or enable SNMP/web admin reading", NO_SERVER)
 
 
-def _service_port(name: str, policy) -> str:
-    return (policy.get("wan_services") or {}).get(name, name)
+def _is_required(name: str, required: set[str], policy) -> bool:
+    """A service is required by name ('sip') or by any of its port specs ('udp/5060-5061')."""
+    specs = (policy.get("wan_services") or {}).get(name, [])
+    return name in required or any(spec in required for spec in specs)
 
 
 @register_check("AWX-SRV-003")
@@ -56,7 +58,7 @@ def wan_services(facts: SiteFacts, policy) -> list[CheckResult]:
 
     def decide(dev: DeviceFacts, fact: Fact) -> CheckResult:
         enabled = sorted(name for name, on in (fact.value or {}).items() if on)
-        extra = [name for name in enabled if name not in required and _service_port(name, policy) not in required]
+        extra = [name for name in enabled if not _is_required(name, required, policy)]
         ev = [fact_evidence(fact, f"WAN services enabled: {', '.join(enabled) or 'none'}; "
                                   f"required by the site: {', '.join(sorted(required)) or 'none'}")]
         if extra:

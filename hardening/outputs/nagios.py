@@ -2,7 +2,9 @@
 
 N-able (N-central/N-sight) script checks can map custom exit codes above 1000; with `nable=True`
 the exit code is 1000 + the plugin code (1000 OK, 1001 WARNING, 1002 CRITICAL, 1003 UNKNOWN), so a
-rule can key on them without colliding with a script's own crash codes.
+rule can key on them without colliding with a script's own crash codes. Windows keeps 32-bit exit
+codes; POSIX keeps only the low 8 bits (1002 arrives as 234), so the line also carries `code=1002`
+in its perfdata, and GET /sites/{id}/status has `nable_code` for a PowerShell wrapper.
 """
 from __future__ import annotations
 
@@ -27,4 +29,5 @@ def render(status: dict[str, Any], nable: bool = False) -> tuple[str, int]:
                 + f" | score={score if score is not None else 'U'};;;0;100 failing={failing} new={len(new)}"
                   f" errors={counts.get('error', 0)}")
     code = CODES[overall if status.get("last_audit") else "UNKNOWN"]
-    return line, 1000 + code if nable else code
+    code = 1000 + code if nable else code
+    return (f"{line} code={code}" if nable and "|" in line else line), code

@@ -13,7 +13,9 @@ def audit_app(app):
 
 def _seeded(client, auth, preset):
     site = start_site(preset, snmp=False)
-    site_id = seed_site(flask_call(client, auth("admin")), f"sim-{preset}", site.inventory())
+    # the site needs SIP (remote phones, ITSP) and the Allworx VPN on the WAN; nothing else
+    site_id = seed_site(flask_call(client, auth("admin")), f"sim-{preset}", site.inventory(),
+                        site_fields={"required_wan_services": ["sip", "vpn"]})
     return site, site_id
 
 

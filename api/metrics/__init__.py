@@ -1,0 +1,2 @@
+"""Prometheus exposition of per-site scores and failing checks."""
+from api.metrics.routes import blp  # noqa: F401
