@@ -35,6 +35,12 @@ class DefaultConfig:
     AUDIT_GATHER_WORKERS = 32               # devices gathered at once (I/O bound)
     CREDENTIAL_TESTS = True                 # gentle default-password tests (policy caps them per day)
     DRIVER_OPTIONS: dict = {}               # e.g. {"allworx": {"options": DriverOptions(timeout=5)}}
+    APPLIANCE_ADDRESS = ""                  # this box's LAN address: plans never cut its management path
+    OUTSIDE_PROBE_URL = ""                  # https://probe.example.net:8443 (the same software, ROLE=probe)
+    OUTSIDE_PROBE_TOKEN = ""                # a token of the probe's own database (secret: env var only)
+    OUTSIDE_PROBE_CA = ""                   # CA/cert file pinning the probe's TLS certificate
+    PROBE_ALLOWED_TARGETS: list = []        # probe role: the only addresses it will probe (CIDRs)
+    ROUTER_DRIVER_OPTIONS: dict = {}        # e.g. {"timeouts": Timeouts(...)}
     BACKGROUND_DUTIES = True                # schedules and webhook deliveries (one process leads)
     WEBHOOK_ALLOWED_NETWORKS: list = []     # non-public receivers allowed explicitly, e.g. ["10.0.5.0/24"]
     JSON_SORT_KEYS = False

@@ -35,12 +35,13 @@ class AuthFailed(DriverError):
 class HostKeyMismatch(DriverError):
     """The SSH host key differs from the pinned one; no credentials were sent."""
 
-    def __init__(self, host: str, expected: str, presented: str):
+    def __init__(self, host: str, expected: str, presented: str, presented_key: dict | None = None):
         super().__init__(f"{host}: SSH host key changed: pinned {expected}, presented {presented}; "
                          "credentials were not sent (re-pin only after checking the device)")
         self.host = host
         self.expected = expected
         self.presented = presented
+        self.presented_key = presented_key       # the full key, so an admin can accept it after checking
 
 
 class UnexpectedPrompt(DriverError):

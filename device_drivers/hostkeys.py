@@ -125,7 +125,7 @@ def verify_host_key(host: str, port: int, pin: dict[str, str] | None, timeout: f
     pin = check_pin(pin) if pin is not None else None
     presented = fetch_host_key(host, port, timeout, prefer=pin["type"] if pin else None)
     if pin is not None and not pin_matches(pin, presented):
-        raise HostKeyMismatch(f"{host}:{port}", pin["sha256"], presented["sha256"])
+        raise HostKeyMismatch(f"{host}:{port}", pin["sha256"], presented["sha256"], presented)
     return presented
 
 

@@ -34,10 +34,15 @@ def background_duties(app: Flask) -> list:
     def deliver_webhooks():
         return webhooks.deliver_due(db, box, allowed)
 
+    def expire_remediations():
+        from hardening.remediation import engine
+        from hardening.remediation.access import open_router
+        return engine.sweep_deadlines(db, lambda device: open_router(device, box))
+
     def close_install_windows():
         return install_window.close_due(db, lambda device: auditdata.device_spec(device, box))
 
-    return [run_schedules, deliver_webhooks, close_install_windows, *app.extensions.get("background_duties", [])]
+    return [run_schedules, deliver_webhooks, close_install_windows, expire_remediations, *app.extensions.get("background_duties", [])]
 
 
 def notify_webhooks(sess, audit) -> None:

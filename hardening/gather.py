@@ -65,8 +65,8 @@ def _gather_router(spec: DeviceSpec, options: dict[str, Any], result: GatherResu
                 result.host_keys_seen[spec.device_id] = driver.presented_host_key
         return RouterFacts(spec.device_id, spec.name, config, source=source)
     except HostKeyMismatch as exc:
-        if driver.presented_host_key:        # the full key, so an admin can accept it after checking
-            result.host_key_mismatches[spec.device_id] = driver.presented_host_key
+        if exc.presented_key:               # the full key, so an admin can accept it after checking
+            result.host_key_mismatches[spec.device_id] = exc.presented_key
         return RouterFacts(spec.device_id, spec.name, None, error=str(exc), source=source)
     except DriverError as exc:
         return RouterFacts(spec.device_id, spec.name, None, error=str(exc), source=source)

@@ -37,12 +37,13 @@ def _gunicorn(env: dict[str, str], port: int) -> subprocess.Popen:
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--bind",
                              f"127.0.0.1:{port}", "--access-logfile", "/dev/null", "app:create_app()"],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    for _ in range(200):
+    deadline = time.monotonic() + 60          # workers import drivers and apply migrations first
+    while time.monotonic() < deadline and proc.poll() is None:
         try:
-            if requests.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).ok:
+            if requests.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=2).ok:
                 return proc
-        except requests.ConnectionError:
-            time.sleep(0.05)
+        except requests.RequestException:
+            time.sleep(0.1)
     proc.terminate()
     raise RuntimeError(f"gunicorn did not start: {proc.stderr.read()[-2000:]}")
 

@@ -133,3 +133,31 @@ class InstallWindow(Base):
     closed_at: Mapped[datetime | None]
     state: Mapped[str] = mapped_column(String(12), default="open")     # open | closed | failed
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Remediation(Base):
+    """One planned change to one device: plan -> apply -> verify -> confirm, or roll back."""
+    __tablename__ = "remediations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id", ondelete="CASCADE"), index=True)
+    # planned | applying | awaiting_confirmation | confirmed | rolled_back | failed
+    state: Mapped[str] = mapped_column(String(24), default="planned")
+    plan: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    backup: Mapped[dict[str, Any]] = mapped_column(default=dict)      # the pre-change config snapshot
+    verification: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    confirm_timeout_seconds: Mapped[int] = mapped_column(default=300)
+    confirm_deadline: Mapped[datetime | None]
+    error: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class DeviceLock(Base):
+    """A change in progress on a device; the primary key makes taking it atomic across workers."""
+    __tablename__ = "device_locks"
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id", ondelete="CASCADE"), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(120))
+    acquired_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]

@@ -147,6 +147,23 @@ class NetmikoRouterDriver(RouterDriver):
         """Run one command and return its output (no check of success)."""
         return self._send(self._require_open(), command, read_timeout or self.timeouts.read)
 
+    def put_file(self, path: str, text: str, mode: int = 0o600) -> None:
+        """Write a file on the device over SFTP on the already authenticated (host-key pinned) transport.
+
+        Long shell lines are not an option: the tty wraps the echo and netmiko loses the prompt.
+        """
+        conn = self._require_open()
+        try:
+            sftp = conn.remote_conn_pre.open_sftp()
+        except Exception as exc:
+            raise DriverError(f"{self.target}: SFTP is not available ({exc}); cannot upload {path}") from None
+        try:
+            with sftp.open(path, "w") as fh:
+                fh.write(text)
+            sftp.chmod(path, mode)
+        finally:
+            sftp.close()
+
     def run_checked(self, command: str, read_timeout: float | None = None) -> str:
         """Run a shell command; raise ChangeRejected when its exit status is not 0 (shell platforms)."""
         if not self.platform.shell:

@@ -13,7 +13,7 @@ from store.db import get_db
 
 SPEC = json.loads((Path(__file__).resolve().parents[2] / "openapi" / "openapi.json").read_text())
 SCOPES = ("read", "audit", "remediate", "admin")
-PUBLIC = {("get", "/api/v1/health"), ("post", "/api/v1/probe")}   # probe: its own token check, probe role only
+PUBLIC = {("get", "/api/v1/health")}
 OPERATIONS = [(m, p, op) for p, ops in SPEC["paths"].items() for m, op in ops.items() if m != "parameters"]
 
 

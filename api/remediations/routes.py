@@ -1,0 +1,105 @@
+"""Remediation endpoints: every write is planned first and rolled back unless confirmed."""
+from __future__ import annotations
+
+from flask import current_app
+from flask_smorest import abort
+
+from api.auth import actor_name
+from api.common import get_or_404
+from api.extensions import Blueprint
+from api.remediations.schemas import PlanArgsSchema, RemediationSchema
+from device_drivers.exceptions import DeviceTimeout, DriverError, HostKeyMismatch
+from hardening.remediation import engine
+from hardening.remediation.access import open_router
+from hardening.remediation.locks import LockHeld
+from store.audit_models import Remediation
+from store.db import get_db, session
+from store.models import Device
+
+blp = Blueprint("Remediations", __name__, url_prefix="/api/v1/remediations",
+                description="Plan, apply, confirm or roll back router changes")
+
+
+def opener():
+    box = current_app.extensions["secret_box"]
+    options = current_app.config.get("ROUTER_DRIVER_OPTIONS") or {}
+    return lambda device: open_router(device, box, session(), **options)
+
+
+def device_errors(exc: Exception):
+    """Device faults as documented HTTP errors, with the reason."""
+    if isinstance(exc, HostKeyMismatch):
+        abort(409, message=str(exc))
+    if isinstance(exc, DeviceTimeout):
+        abort(504, message=str(exc))
+    if isinstance(exc, DriverError):
+        abort(502, message=str(exc))
+    if isinstance(exc, (engine.RemediationError, LockHeld)):
+        abort(409, message=str(exc))
+    raise exc
+
+
+@blp.route("", methods=["POST"])
+@blp.auth_required("remediate")
+@blp.arguments(PlanArgsSchema)
+@blp.response(201, RemediationSchema)
+@blp.errors(404, 409, 422, 502, 504)
+def plan(args):
+    """Plan a change: the exact commands and the before/after forward table (nothing is touched)"""
+    device = get_or_404(Device, args["device_id"])
+    if device.kind != "router":
+        abort(422, message="remediation plans are for routers", errors={"json": {"device_id": ["Not a router."]}})
+    try:
+        return engine.create(session(), device, opener(), indices=args["forward_indices"],
+                             timeout=args["confirm_timeout_seconds"], actor=actor_name(),
+                             appliance_ip=current_app.config.get("APPLIANCE_ADDRESS"))
+    except ValueError as exc:
+        abort(422, message=str(exc), errors={"json": {"forward_indices": [str(exc)]}})
+    except Exception as exc:
+        device_errors(exc)
+
+
+@blp.route("/<int:remediation_id>")
+@blp.auth_required("remediate")
+@blp.response(200, RemediationSchema)
+@blp.errors(404)
+def status(remediation_id):
+    """A remediation's state, plan and verification"""
+    return get_or_404(Remediation, remediation_id)
+
+
+def _transition(remediation_id: int, step):
+    get_or_404(Remediation, remediation_id)
+    try:
+        step(get_db(), remediation_id, opener())
+    except Exception as exc:
+        device_errors(exc)
+    session().expire_all()
+    return session().get(Remediation, remediation_id)
+
+
+@blp.route("/<int:remediation_id>/apply", methods=["POST"])
+@blp.auth_required("remediate")
+@blp.response(200, RemediationSchema)
+@blp.errors(404, 409, 502, 504)
+def apply(remediation_id):
+    """Apply under the device lock: backup, apply atomically, verify; then await confirmation"""
+    return _transition(remediation_id, engine.apply)
+
+
+@blp.route("/<int:remediation_id>/confirm", methods=["POST"])
+@blp.auth_required("remediate")
+@blp.response(200, RemediationSchema)
+@blp.errors(404, 409, 502, 504)
+def confirm(remediation_id):
+    """Keep the change (cancels the automatic rollback)"""
+    return _transition(remediation_id, engine.confirm)
+
+
+@blp.route("/<int:remediation_id>/rollback", methods=["POST"])
+@blp.auth_required("remediate")
+@blp.response(200, RemediationSchema)
+@blp.errors(404, 409, 502, 504)
+def rollback(remediation_id):
+    """Restore the exact previous configuration"""
+    return _transition(remediation_id, engine.rollback)

@@ -1,0 +1,26 @@
+"""nftables (and iptables-nft) removals: delete by handle, or by the exact iptables rule spec."""
+from __future__ import annotations
+
+import re
+
+from firewall.model import PortForward
+
+_HANDLE = re.compile(r"^(ip|ip6|inet) (\S+) (\S+) handle (\d+)$")
+_IPT = re.compile(r"^nat (\S+) \d+$")
+
+
+def render_removal(forwards: list[PortForward]) -> list[str]:
+    """nft script lines (loaded with one `nft -f`, so all deletes happen in one transaction)."""
+    from firewall.renderers import Unrenderable
+    lines = []
+    for fwd in forwards:
+        ref = fwd.source_ref
+        found = _HANDLE.match(ref.rule_id or "")
+        if found:
+            family, table, chain, handle = found.groups()
+            lines.append(f"delete rule {family} {table} {chain} handle {handle}")
+        elif _IPT.match(ref.rule_id or "") and ref.text.startswith("-A "):
+            lines.append("# iptables: " + "-D " + ref.text[3:])
+        else:
+            raise Unrenderable(f"forward {ref.rule_id or ref.text!r} has no nft handle or iptables spec")
+    return lines

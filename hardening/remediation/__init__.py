@@ -1,0 +1,1 @@
+"""Safe router remediation: plan (commands + diff) -> apply under a lock -> verify -> confirm or roll back."""

@@ -1,0 +1,181 @@
+"""Remediation state machine over the database, driving the router through nft_live.
+
+planned -> applying -> awaiting_confirmation -> confirmed
+                    \\-> failed (verification failed: restored at once)   \\-> rolled_back
+The device lock is held from apply until confirm or rollback, so nothing else changes the router
+while a change is waiting for its confirmation.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any, Callable, ContextManager
+
+from sqlalchemy import select
+
+from firewall.parsers import parse
+from hardening.auditdata import site_info
+from hardening.facts import DeviceFacts, SiteFacts
+from hardening.policy import Policy
+from hardening.remediation import locks, nft_live, planner
+from store.audit_models import Remediation
+from store.models import Device, Site, utcnow
+
+log = logging.getLogger(__name__)
+OpenDriver = Callable[[Device], ContextManager[Any]]
+LOCK_MARGIN = 120
+
+
+class RemediationError(Exception):
+    """The request does not fit the remediation's state (409)."""
+
+
+def inventory_facts(sess, site_id: int) -> SiteFacts:
+    """The site as the planner sees it: addresses and roles from the inventory (no device is contacted)."""
+    site = sess.get(Site, site_id)
+    devices = sess.scalars(select(Device).where(Device.site_id == site_id)).all()
+    facts = [DeviceFacts(d.id, d.kind, d.name, d.address, d.wan_address) for d in devices
+             if d.kind not in ("router", "switch")]
+    return SiteFacts(site_info(site), facts)
+
+
+def create(sess, device: Device, open_driver: OpenDriver, *, indices, timeout: int, actor: str,
+           appliance_ip: str | None) -> Remediation:
+    with open_driver(device) as drv:
+        config = drv.get_config()
+    plan = planner.plan(config, inventory_facts(sess, device.site_id), Policy(), indices=indices,
+                        appliance_ip=appliance_ip, ssh_port=(device.ports or {}).get("ssh", 22))
+    row = Remediation(site_id=device.site_id, device_id=device.id, plan=plan, confirm_timeout_seconds=timeout,
+                      created_by=actor, state="planned" if plan["removals"] else "refused")
+    if not plan["removals"]:
+        row.error = "nothing to remove" + (": every selected forward was refused" if plan["refused"] else "")
+    sess.add(row)
+    sess.commit()
+    return row
+
+
+def _holder(rid: int) -> str:
+    return f"remediation:{rid}"
+
+
+def apply(db, rid: int, open_driver: OpenDriver, probe: Callable[[dict], dict] | None = None) -> Remediation:
+    with db.session() as sess:
+        row = sess.get(Remediation, rid)
+        if row.state != "planned":
+            raise RemediationError(f"remediation {rid} is {row.state}; only a planned one can be applied")
+        if not row.plan["live_apply"]:
+            raise RemediationError(f"{row.plan['platform']} plans are rendered for a person to apply; "
+                                   "the appliance applies Linux nftables plans itself")
+        device = sess.get(Device, row.device_id)
+        locks.acquire(db, device.id, _holder(rid), row.confirm_timeout_seconds + LOCK_MARGIN)
+        row.state = "applying"
+        sess.commit()
+        try:
+            _apply(sess, row, device, open_driver, probe)
+        except Exception as exc:
+            sess.rollback()
+            row = sess.get(Remediation, rid)
+            row.state, row.error = "failed", f"{type(exc).__name__}: {exc}"[:1000]
+            sess.commit()
+            locks.release(db, device.id, _holder(rid))
+            raise
+        return row
+
+
+def _still_planned(row: Remediation, current_json: str) -> None:
+    """Refuse to apply when the router changed since the plan (a rule gone or different)."""
+    config = parse("linux", {"nft -j list ruleset": current_json})
+    present = {f.source_ref.rule_id for f in config.forwards}
+    missing = [r["rule"] for r in row.plan["removals"] if r["rule"] not in present]
+    if missing:
+        raise RemediationError(f"the router changed since the plan (rules gone: {missing}); plan again")
+
+
+def _apply(sess, row: Remediation, device: Device, open_driver: OpenDriver, probe) -> None:
+    with open_driver(device) as drv:
+        backup = nft_live.snapshot(drv)
+        _still_planned(row, backup["json"])
+        row.backup = backup
+        sess.commit()                                   # the backup is safe before anything changes
+        nft_live.arm_revert(drv, row.id, backup["text"], row.confirm_timeout_seconds)
+        nft_live.apply_script(drv, row.id, row.plan["commands"])
+        after = drv.run_checked("nft -j list ruleset")
+        problems = _verify(row, backup["json"], after)
+        row.verification = {"read_back": "ok" if not problems else "failed", "problems": problems,
+                            "probe": probe(row.plan) if (probe and not problems) else None}
+        if problems or _probe_failed(row.verification["probe"]):
+            nft_live.restore(drv, row.id, backup)
+            nft_live.disarm_revert(drv, row.id)
+            raise RemediationError(f"verification failed, previous ruleset restored: {problems or 'probe'}")
+    row.state = "awaiting_confirmation"
+    row.confirm_deadline = utcnow() + timedelta(seconds=row.confirm_timeout_seconds)
+    sess.commit()
+
+
+def _verify(row: Remediation, before_json: str, after_json: str) -> list[str]:
+    """The removed rules are gone and every other rule is unchanged."""
+    before = nft_live.normalized(before_json)
+    after = nft_live.normalized(after_json)
+    removed = [json_rule for json_rule in before if json_rule not in after]
+    problems = []
+    if len(removed) != len(row.plan["removals"]):
+        problems.append(f"{len(removed)} rule(s) changed, {len(row.plan['removals'])} planned")
+    extra = [r for r in after if r not in before]
+    if extra:
+        problems.append(f"{len(extra)} unexpected new object(s) after apply")
+    return problems
+
+
+def _probe_failed(result: dict | None) -> bool:
+    return bool(result) and bool(result.get("still_open"))
+
+
+def confirm(db, rid: int, open_driver: OpenDriver) -> Remediation:
+    with db.session() as sess:
+        row = sess.get(Remediation, rid)
+        if row.state != "awaiting_confirmation":
+            raise RemediationError(f"remediation {rid} is {row.state}; nothing awaits confirmation")
+        device = sess.get(Device, row.device_id)
+        with open_driver(device) as drv:
+            nft_live.disarm_revert(drv, rid)
+            nft_live.cleanup(drv, rid)
+        row.state = "confirmed"
+        sess.commit()
+        locks.release(db, device.id, _holder(rid))
+        return row
+
+
+def rollback(db, rid: int, open_driver: OpenDriver, reason: str = "rolled back on request") -> Remediation:
+    with db.session() as sess:
+        row = sess.get(Remediation, rid)
+        if row.state not in ("awaiting_confirmation", "confirmed"):
+            raise RemediationError(f"remediation {rid} is {row.state}; only an applied change can be rolled back")
+        device = sess.get(Device, row.device_id)
+        with open_driver(device) as drv:
+            nft_live.restore(drv, rid, row.backup)
+            nft_live.disarm_revert(drv, rid)
+            restored = drv.run_checked("nft -j list ruleset")
+            nft_live.cleanup(drv, rid)
+        exact = nft_live.normalized(restored) == nft_live.normalized(row.backup["json"])
+        row.verification = {**row.verification, "rollback_exact": exact}
+        row.state, row.error = "rolled_back", reason
+        sess.commit()
+        locks.release(db, device.id, _holder(rid))
+        return row
+
+
+def sweep_deadlines(db, open_driver: OpenDriver, now=None) -> list[int]:
+    """Roll back every change whose confirmation did not arrive in time (the router's own timer is
+    the second line of defence, for when the appliance itself is down)."""
+    now = now or utcnow()
+    with db.session() as sess:
+        due = sess.scalars(select(Remediation.id).where(Remediation.state == "awaiting_confirmation",
+                                                        Remediation.confirm_deadline <= now)).all()
+    done = []
+    for rid in due:
+        try:
+            rollback(db, rid, open_driver, "no confirmation before the deadline: rolled back automatically")
+            done.append(rid)
+        except Exception:
+            log.exception("automatic rollback of remediation %s failed; the router's own timer reverts it", rid)
+    return done
