@@ -9,7 +9,7 @@ from api.common import get_or_404
 from api.extensions import Blueprint
 from api.remediations.schemas import PlanArgsSchema, RemediationSchema
 from device_drivers.exceptions import DeviceTimeout, DriverError, HostKeyMismatch
-from hardening.remediation import engine
+from hardening.remediation import allworx, engine
 from hardening.remediation.access import open_router
 from hardening.remediation.locks import LockHeld
 from store.audit_models import Remediation
@@ -47,14 +47,20 @@ def device_errors(exc: Exception):
 def plan(args):
     """Plan a change: the exact commands and the before/after forward table (nothing is touched)"""
     device = get_or_404(Device, args["device_id"])
-    if device.kind != "router":
-        abort(422, message="remediation plans are for routers", errors={"json": {"device_id": ["Not a router."]}})
+    if device.kind not in ("router", "allworx_server"):
+        abort(422, message="remediation plans are for routers and Allworx servers",
+              errors={"json": {"device_id": ["Not a router or Allworx server."]}})
     try:
+        if device.kind == "allworx_server":
+            return allworx.create(session(), device, allworx_driver, timeout=args["confirm_timeout_seconds"],
+                                  actor=actor_name())
         return engine.create(session(), device, opener(), indices=args["forward_indices"],
                              timeout=args["confirm_timeout_seconds"], actor=actor_name(),
                              appliance_ip=current_app.config.get("APPLIANCE_ADDRESS"))
     except ValueError as exc:
         abort(422, message=str(exc), errors={"json": {"forward_indices": [str(exc)]}})
+    except RuntimeError as exc:
+        abort(502, message=str(exc))
     except Exception as exc:
         device_errors(exc)
 
@@ -68,14 +74,35 @@ def status(remediation_id):
     return get_or_404(Remediation, remediation_id)
 
 
-def _transition(remediation_id: int, step):
-    get_or_404(Remediation, remediation_id)
+def allworx_driver(device: Device):
+    from device_drivers import driver_class
+    from hardening.auditdata import device_spec
+    spec = device_spec(device, current_app.extensions["secret_box"])
+    entry = {"kind": spec.kind, "name": spec.name, "device_id": spec.device_id, "address": spec.address,
+             "ports": spec.ports, "snmp": spec.snmp, "credentials": spec.credentials}
+    return driver_class("allworx_server").from_inventory(entry)
+
+
+def _transition(remediation_id: int, step: str):
+    row = get_or_404(Remediation, remediation_id)
+    generated = {}
+    box = current_app.extensions["secret_box"]
     try:
-        step(get_db(), remediation_id, opener())
+        if row.plan.get("kind") == "allworx":
+            if step == "apply":
+                _row, generated = allworx.apply(get_db(), remediation_id, allworx_driver, box)
+            elif step == "confirm":
+                allworx.confirm(get_db(), remediation_id)
+            else:
+                allworx.rollback(get_db(), remediation_id, allworx_driver, box)
+        else:
+            getattr(engine, step)(get_db(), remediation_id, opener())
     except Exception as exc:
         device_errors(exc)
     session().expire_all()
-    return session().get(Remediation, remediation_id)
+    result = session().get(Remediation, remediation_id)
+    result.generated = generated          # shown in this response only; stored encrypted as credentials
+    return result
 
 
 @blp.route("/<int:remediation_id>/apply", methods=["POST"])
@@ -84,7 +111,7 @@ def _transition(remediation_id: int, step):
 @blp.errors(404, 409, 502, 504)
 def apply(remediation_id):
     """Apply under the device lock: backup, apply atomically, verify; then await confirmation"""
-    return _transition(remediation_id, engine.apply)
+    return _transition(remediation_id, "apply")
 
 
 @blp.route("/<int:remediation_id>/confirm", methods=["POST"])
@@ -93,7 +120,7 @@ def apply(remediation_id):
 @blp.errors(404, 409, 502, 504)
 def confirm(remediation_id):
     """Keep the change (cancels the automatic rollback)"""
-    return _transition(remediation_id, engine.confirm)
+    return _transition(remediation_id, "confirm")
 
 
 @blp.route("/<int:remediation_id>/rollback", methods=["POST"])
@@ -102,4 +129,4 @@ def confirm(remediation_id):
 @blp.errors(404, 409, 502, 504)
 def rollback(remediation_id):
     """Restore the exact previous configuration"""
-    return _transition(remediation_id, engine.rollback)
+    return _transition(remediation_id, "rollback")

@@ -1,0 +1,61 @@
+"""Allworx remediation on the simulator: failing checks pass after apply, return after rollback;
+rotated secrets are shown once and stored encrypted."""
+from store.models import Device
+
+FIXED = {"AWX-PHN-001", "AWX-PHN-002", "AWX-PHN-004", "AWX-PHN-005", "AWX-SRV-004", "AWX-WAN-001", "AWX-WAN-002"}
+
+
+def _failing(client, auth, site_id):
+    resp = client.post(f"/api/v1/sites/{site_id}/audits", json={}, headers=auth("audit"))
+    client.application.extensions["audit_runner"].wait(resp.json["id"], timeout=60)
+    rows = client.get(f"/api/v1/audits/{resp.json['id']}/results", headers=auth("read")).json
+    return {r["check_id"] for r in rows if r["status"] == "fail"}
+
+
+def _server(client, auth, site_id):
+    devices = client.get(f"/api/v1/devices?site_id={site_id}&kind=allworx_server", headers=auth("read")).json
+    return devices[0]["id"]
+
+
+def test_apply_turns_failures_into_passes_and_rollback_restores(app, client, auth, insecure_site):
+    h = auth("remediate")
+    assert FIXED <= _failing(client, auth, insecure_site)
+    plan = client.post("/api/v1/remediations", json={"device_id": _server(client, auth, insecure_site)}, headers=h)
+    assert plan.status_code == 201, plan.json
+    assert {c["check_id"] for c in plan.json["plan"]["changes"]} >= FIXED
+    assert {m["check_id"] for m in plan.json["plan"]["manual"]} >= {"AWX-SRV-001"}      # upgrade: manual steps
+    assert FIXED <= _failing(client, auth, insecure_site)                                # planning wrote nothing
+
+    applied = client.post(f"/api/v1/remediations/{plan.json['id']}/apply", headers=h)
+    assert applied.status_code == 200, applied.json
+    assert applied.json["state"] == "awaiting_confirmation"
+    secret = applied.json["generated"]["phone_admin_password"]
+    assert len(secret) >= 20
+    status = client.get(f"/api/v1/remediations/{plan.json['id']}", headers=h)
+    assert secret not in status.get_data(as_text=True)                                  # shown once
+    with app.extensions["db"].session() as sess:
+        device = sess.get(Device, _server(client, auth, insecure_site))
+        assert "phone_admin_password" in device.credential.fields
+        assert secret.encode() not in device.credential.secrets_enc
+    assert not (FIXED & _failing(client, auth, insecure_site))
+
+    rolled = client.post(f"/api/v1/remediations/{plan.json['id']}/rollback", headers=h)
+    assert rolled.status_code == 200 and rolled.json["state"] == "rolled_back"
+    assert FIXED <= _failing(client, auth, insecure_site)
+
+
+def test_confirm_keeps_the_change_and_ends_rollback(client, auth, insecure_site):
+    h = auth("remediate")
+    rid = client.post("/api/v1/remediations", json={"device_id": _server(client, auth, insecure_site)},
+                      headers=h).json["id"]
+    assert client.post(f"/api/v1/remediations/{rid}/confirm", headers=h).status_code == 409   # not applied yet
+    client.post(f"/api/v1/remediations/{rid}/apply", headers=h)
+    assert client.post(f"/api/v1/remediations/{rid}/confirm", headers=h).json["state"] == "confirmed"
+    assert client.post(f"/api/v1/remediations/{rid}/rollback", headers=h).status_code == 409
+    assert not (FIXED & _failing(client, auth, insecure_site))
+
+
+def test_secure_site_has_nothing_to_change(client, auth, secure_site):
+    resp = client.post("/api/v1/remediations", json={"device_id": _server(client, auth, secure_site)},
+                       headers=auth("remediate"))
+    assert resp.status_code == 201 and resp.json["state"] == "refused" and resp.json["plan"]["changes"] == []
