@@ -117,11 +117,12 @@ def rotate_key() -> None:
 @click.option("--run", is_flag=True, help="Run a fresh audit first and wait for it")
 @click.option("--nable", is_flag=True, help="N-able exit codes: 1000 + the Nagios code")
 @click.option("--max-age-hours", type=float, default=None, help="UNKNOWN when the last audit is older")
-def check(site_ref: str, run: bool, nable: bool, max_age_hours: float | None) -> None:
+@click.option("--fail-on-new", is_flag=True, help="Alert only on failures new since the previous audit")
+def check(site_ref: str, run: bool, nable: bool, max_age_hours: float | None, fail_on_new: bool) -> None:
     """Print one summary line and exit 0/1/2/3 (OK/WARNING/CRITICAL/UNKNOWN) like a Nagios plugin."""
     from hardening.cli_check import check_site
     line, code = check_site(create_app({"BACKGROUND_DUTIES": False, "AUDITS_SYNCHRONOUS": True}), site_ref, run,
-                            nable, max_age_hours)
+                            nable, max_age_hours, fail_on_new)
     click.echo(line)
     sys.exit(code)
 

@@ -35,6 +35,7 @@ class DefaultConfig:
     AUDIT_GATHER_WORKERS = 32               # devices gathered at once (I/O bound)
     CREDENTIAL_TESTS = True                 # gentle default-password tests (policy caps them per day)
     DRIVER_OPTIONS: dict = {}               # e.g. {"allworx": {"options": DriverOptions(timeout=5)}}
+    EGRESS_ALLOWED_NETWORKS = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8", "fc00::/7"]
     APPLIANCE_ADDRESS = ""                  # this box's LAN address: plans never cut its management path
     OUTSIDE_PROBE_URL = ""                  # https://probe.example.net:8443 (the same software, ROLE=probe)
     OUTSIDE_PROBE_TOKEN = ""                # a token of the probe's own database (secret: env var only)
@@ -49,4 +50,5 @@ class DefaultConfig:
 class TestConfig(DefaultConfig):
     TESTING = True
     BACKGROUND_DUTIES = False               # tests run the duties explicitly
+    EGRESS_ALLOWED_NETWORKS = ["127.0.0.0/8"]   # tests contact loopback only (lab tests add their namespaces)
     AUTH_FAILURE_LIMIT = 5

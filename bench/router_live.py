@@ -106,12 +106,15 @@ def main(argv: list[str] | None = None) -> int:
     with running_lab() as lab:
         results = {"NetmikoRouterDriver": measure(lab, run_driver, args.runs),
                    "paramiko exec_command": measure(lab, run_paramiko, args.runs)}
+        from bench._remediation_timing import measure_remediation, report
+        remediation = measure_remediation(lab, args.runs)
     print(f"one lab router, {args.runs} runs each, seconds\n{table(results)}")
     for stat, pick in (("best", min), ("median", statistics.median)):
         ours = pick([s["total"] for s in results["NetmikoRouterDriver"]])
         base = pick([s["total"] for s in results["paramiko exec_command"]])
         print(f"ratio driver/paramiko ({stat} total): {ours / base:.2f}x"
               f"  -> {'under' if ours < 1.0 else 'OVER'} the 1 s per-router goal")
+    print(f"\nremediation through the API (remove the 2 dangerous forwards), seconds\n{report(remediation)}")
     return 0
 
 

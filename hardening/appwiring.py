@@ -27,6 +27,7 @@ def init_app(app: Flask) -> None:
 def background_duties(app: Flask) -> list:
     db, box = app.extensions["db"], app.extensions["secret_box"]
     allowed = app.config["WEBHOOK_ALLOWED_NETWORKS"]
+    allowed_devices = app.config["EGRESS_ALLOWED_NETWORKS"]
 
     def run_schedules():
         return schedules.tick(db, app.extensions["audit_runner"].submit)
@@ -37,12 +38,18 @@ def background_duties(app: Flask) -> list:
     def expire_remediations():
         from hardening.remediation import engine
         from hardening.remediation.access import open_router
-        return engine.sweep_deadlines(db, lambda device: open_router(device, box))
+        return engine.sweep_deadlines(db, lambda device: open_router(device, box, egress_allowed=allowed_devices))
 
     def close_install_windows():
-        return install_window.close_due(db, lambda device: auditdata.device_spec(device, box))
+        return install_window.close_due(db, lambda device: _checked_spec(device, box, allowed_devices))
 
     return [run_schedules, deliver_webhooks, close_install_windows, expire_remediations, *app.extensions.get("background_duties", [])]
+
+
+def _checked_spec(device, box, allowed):
+    from hardening import egress
+    egress.check(device.address, allowed)
+    return auditdata.device_spec(device, box)
 
 
 def notify_webhooks(sess, audit) -> None:
@@ -61,7 +68,8 @@ def audit_context(app: Flask) -> dict[str, Any]:
         "data_dir": app.config["DATA_DIR"],
         "device_budget_seconds": app.config["AUDIT_DEVICE_BUDGET_SECONDS"],
         "gather_workers": app.config["AUDIT_GATHER_WORKERS"],
-        "driver_options": dict(app.config.get("DRIVER_OPTIONS") or {}),
+        "driver_options": {**(app.config.get("DRIVER_OPTIONS") or {}),
+                           "egress": list(app.config["EGRESS_ALLOWED_NETWORKS"])},
         "on_finished": notify_webhooks,
     }
     if app.config["CREDENTIAL_TESTS"]:

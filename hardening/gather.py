@@ -12,7 +12,9 @@ from typing import Any, Callable
 
 from device_drivers import driver_class, get_driver
 from device_drivers.exceptions import DriverError, HostKeyMismatch
-from hardening.facts import DeviceFacts, RouterFacts, SiteFacts, SiteInfo
+from hardening import egress
+from hardening.checks._device import weak_passwords as weak_list
+from hardening.facts import DeviceFacts, Fact, RouterFacts, SiteFacts, SiteInfo
 
 ALLWORX_KINDS = ("allworx_server", "allworx_phone", "px_expander")
 NETWORK_KINDS = ("router", "switch")
@@ -48,6 +50,18 @@ def _gather_allworx(spec: DeviceSpec, options: dict[str, Any]) -> DeviceFacts:
              "wan_address": spec.wan_address, "ports": spec.ports, "snmp": spec.snmp, "model": spec.model,
              "declared_facts": spec.declared_facts, "credentials": spec.credentials}
     driver = driver_class(spec.kind).from_inventory(entry, **options.get("allworx", {}))
+    known = spec.credentials.get("password")
+    if known and known.lower() not in weak_list():
+        # The appliance holds this login's real password and it is not a default: a default cannot get in
+        # (one account), so nothing is guessed live -- guessing could lock the real admin out.
+        facts = driver.gather()
+        if "default_credential_accepted" not in facts.facts:
+            facts.facts["default_credential_accepted"] = Fact(
+                False, "derived", "inventory credential", "the login's stored password is not on the weak list")
+            facts.facts["credential_test"] = Fact({"attempts": 0, "stopped_reason": None,
+                                                   "skipped": "stored password is not a default"},
+                                                  "derived", "inventory credential")
+        return facts
     return driver.gather(take_attempt=options.get("take_attempt"))
 
 
@@ -73,6 +87,11 @@ def _gather_router(spec: DeviceSpec, options: dict[str, Any], result: GatherResu
 
 
 def _one(spec: DeviceSpec, options: dict[str, Any], result: GatherResult):
+    if options.get("egress") is not None:
+        try:
+            egress.check(spec.address, options["egress"])
+        except egress.EgressRefused as exc:
+            return _failed(spec, str(exc))
     if spec.kind in ALLWORX_KINDS:
         return _gather_allworx(spec, options)
     if spec.kind in NETWORK_KINDS and spec.device_type:

@@ -60,7 +60,24 @@ def results(audit: Audit, args: dict[str, Any]):
 
 def report(audit: Audit) -> Response:
     _finished(audit)
-    return Response(report_html.render(audit_summary(audit)), mimetype="text/html")
+    return Response(report_html.render(audit_summary(audit), fixed=_fixed(audit)), mimetype="text/html")
+
+
+def _fixed(audit: Audit) -> list[dict[str, Any]]:
+    """Confirmed remediations of the site up to this audit, as report lines."""
+    from store.audit_models import Remediation
+    rows = session().scalars(select(Remediation).where(Remediation.site_id == audit.site_id,
+                                                       Remediation.state == "confirmed",
+                                                       Remediation.updated_at <= (audit.finished_at or audit.created_at))
+                             .order_by(Remediation.id)).all()
+    out = []
+    for row in rows:
+        items = row.plan.get("changes") or row.plan.get("removals") or []
+        for item in items:
+            out.append({"check_id": item.get("check_id") or ",".join(item.get("check_ids") or []),
+                        "target": f"remediation {row.id}",
+                        "title": f"set {item['setting']}" if "setting" in item else f"removed forward {item.get('rule')}"})
+    return out
 
 
 def latest_completed(site_id: int) -> Audit | None:

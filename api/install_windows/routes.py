@@ -11,6 +11,8 @@ from api.common import get_or_404
 from api.extensions import Blueprint, Schema
 from api.fields import UTCDateTime
 from device_drivers.exceptions import DriverError
+from flask import current_app
+from hardening import egress
 from hardening import install_window
 from hardening.auditdata import device_spec
 from store.audit_models import InstallWindow
@@ -39,6 +41,11 @@ class InstallWindowSchema(Schema):
     detail = ma.fields.Dict()
 
 
+def _checked_spec(device):
+    egress.check(device.address, current_app.config["EGRESS_ALLOWED_NETWORKS"])
+    return device_spec(device, current_app.extensions["secret_box"])
+
+
 def _driver_abort(exc: DriverError) -> None:
     abort(502, message=f"the Allworx server could not be changed: {exc}")
 
@@ -63,7 +70,7 @@ class SiteInstallWindows(MethodView):
         get_or_404(Site, site_id)
         try:
             return install_window.open_window(session(), site_id, args["minutes"], args["scope"], actor_name(),
-                                              device_spec)
+                                              _checked_spec)
         except install_window.WindowError as exc:
             abort(409, message=str(exc))
         except DriverError as exc:
@@ -80,7 +87,7 @@ def close_window(window_id):
     if window.state != "open":
         abort(409, message=f"install window {window_id} is {window.state}")
     try:
-        install_window.close_now(session(), window, device_spec)
+        install_window.close_now(session(), window, _checked_spec)
     except (install_window.WindowError, DriverError) as exc:
         abort(502, message=f"could not close the window on the server: {exc}")
     return window

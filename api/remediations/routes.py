@@ -9,6 +9,7 @@ from api.common import get_or_404
 from api.extensions import Blueprint
 from api.remediations.schemas import PlanArgsSchema, RemediationSchema
 from device_drivers.exceptions import DeviceTimeout, DriverError, HostKeyMismatch
+from hardening import egress
 from hardening.remediation import allworx, engine
 from hardening.remediation.access import open_router
 from hardening.remediation.locks import LockHeld
@@ -23,11 +24,14 @@ blp = Blueprint("Remediations", __name__, url_prefix="/api/v1/remediations",
 def opener():
     box = current_app.extensions["secret_box"]
     options = current_app.config.get("ROUTER_DRIVER_OPTIONS") or {}
-    return lambda device: open_router(device, box, session(), **options)
+    allowed = current_app.config["EGRESS_ALLOWED_NETWORKS"]
+    return lambda device: open_router(device, box, session(), egress_allowed=allowed, **options)
 
 
 def device_errors(exc: Exception):
     """Device faults as documented HTTP errors, with the reason."""
+    if isinstance(exc, egress.EgressRefused):
+        abort(422, message=str(exc), errors={"json": {"device_id": [str(exc)]}})
     if isinstance(exc, HostKeyMismatch):
         abort(409, message=str(exc))
     if isinstance(exc, DeviceTimeout):
@@ -77,6 +81,7 @@ def status(remediation_id):
 def allworx_driver(device: Device):
     from device_drivers import driver_class
     from hardening.auditdata import device_spec
+    egress.check(device.address, current_app.config["EGRESS_ALLOWED_NETWORKS"])
     spec = device_spec(device, current_app.extensions["secret_box"])
     entry = {"kind": spec.kind, "name": spec.name, "device_id": spec.device_id, "address": spec.address,
              "ports": spec.ports, "snmp": spec.snmp, "credentials": spec.credentials}

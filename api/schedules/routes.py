@@ -29,7 +29,8 @@ class ScheduleSchema(Schema):
     id = ma.fields.Integer(dump_only=True)
     site_id = ma.fields.Integer(dump_only=True)
     cron = ma.fields.String(required=True, validate=[ma.validate.Length(9, 100), _valid_cron],
-                            metadata={"description": "minute hour day month weekday, UTC (e.g. '0 3 * * *')"})
+                            metadata={"description": "minute hour day month weekday, UTC (e.g. '0 3 * * *')",
+                                      "pattern": r"^[0-9*,/-]+( +[0-9*,/-]+){4}$"})
     profile = ma.fields.String(load_default="baseline", validate=ma.validate.OneOf(profile_names()))
     enabled = ma.fields.Boolean(load_default=True)
     next_run_at = UTCDateTime(dump_only=True, allow_none=True)

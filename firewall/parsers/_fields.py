@@ -51,8 +51,8 @@ def try_ports(text: str, sep: str = ",") -> list[PortRange] | None:
 
 def shell_error(text: str) -> str | None:
     """The error line when `text` (a few lines at most) is a shell/CLI error, not command output."""
-    if len([line for line in text.splitlines() if line.strip()]) > 3:
-        return None
+    if len(text) > 4096 or len([line for line in text.splitlines() if line.strip()]) > 3:
+        return None                     # the length test spares a regex search of one-line `nft -j` output
     match = _SHELL_ERRORS.search(text.strip())
     if not match:
         return None

@@ -24,8 +24,13 @@ _VERDICTS = {"accept", "drop", "return", "continue", "notrack", "queue", "reject
              "snat", "redirect"}
 
 
+_PLAIN_WORD = re.compile(r'"([^"]*)"?|([^\s{"]+)')
+
+
 def tokenize(stmt: str) -> list[str]:
     """Split a rule into words; a quoted string or a `{ ... }` set is one word (quotes dropped)."""
+    if "{" not in stmt:                 # most rules: one regex pass, far faster than the loop below
+        return [m.group(1) if m.group(2) is None else m.group(2) for m in _PLAIN_WORD.finditer(stmt)]
     tokens, i = [], 0
     while i < len(stmt):
         if stmt[i].isspace():

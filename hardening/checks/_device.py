@@ -11,7 +11,7 @@ from hardening.results import CheckResult, Evidence
 # which channels could have produced a fact; their errors explain a missing fact
 CHANNELS = {"software_version": ("snmp", "web"), "model": ("snmp", "web"),
             "default_credential_accepted": ("credential_test", "web")}
-DEFAULT_CHANNELS = ("web", "gather")
+DEFAULT_CHANNELS = ("web",)
 
 
 def target(dev: DeviceFacts) -> str:
@@ -33,7 +33,7 @@ def result(check_id: str, dev: DeviceFacts, status: str, message: str, evidence:
 def missing(check_id: str, dev: DeviceFacts, key: str, manual_message: str,
             status: str = "manual") -> CheckResult:
     """No fact: an error when a channel that could have read it failed (never a pass), else manual."""
-    channels = CHANNELS.get(key, DEFAULT_CHANNELS)
+    channels = (*CHANNELS.get(key, DEFAULT_CHANNELS), "gather")       # gather: the device was not read at all
     reasons = [f"{ch}: {dev.errors[ch]}" for ch in channels if ch in dev.errors]
     if reasons:
         return result(check_id, dev, "error", f"could not read {key}: " + "; ".join(reasons),

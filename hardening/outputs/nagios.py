@@ -13,6 +13,17 @@ from typing import Any
 CODES = {"OK": 0, "WARNING": 1, "CRITICAL": 2, "UNKNOWN": 3}
 
 
+def only_new(status: dict[str, Any]) -> dict[str, Any]:
+    """fail-on-new: known (unchanged) failures no longer alert; new ones keep their severity."""
+    new = status.get("new_failures") or []
+    worst = "OK"
+    if any(f.get("severity") in ("critical", "high") for f in new):
+        worst = "CRITICAL"
+    elif new:
+        worst = "WARNING"
+    return {**status, "overall": worst}
+
+
 def render(status: dict[str, Any], nable: bool = False) -> tuple[str, int]:
     overall = status["overall"]
     counts = status.get("counts") or {}

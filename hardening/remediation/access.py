@@ -6,13 +6,16 @@ from typing import Iterator
 
 from device_drivers import get_driver
 from device_drivers.exceptions import HostKeyMismatch
+from hardening import egress
 from store.models import Device
 from store.secrets import get_secrets
 
 
 @contextlib.contextmanager
-def open_router(device: Device, box=None, sess=None, **driver_options) -> Iterator:
+def open_router(device: Device, box=None, sess=None, egress_allowed=None, **driver_options) -> Iterator:
     """An open router driver; a changed host key is parked on the device for an admin, then re-raised."""
+    if egress_allowed is not None:
+        egress.check(device.address, egress_allowed)
     secrets = get_secrets(device, box)
     username = device.credential.username if device.credential else ""
     driver = get_driver(device.device_type, host=device.address, username=username,

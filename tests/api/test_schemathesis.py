@@ -8,6 +8,7 @@ from pathlib import Path
 import schemathesis
 from hypothesis import HealthCheck, settings
 
+from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import missing_required_header, positive_data_acceptance
 
 from api.settings import TestConfig
@@ -34,7 +35,7 @@ def _seeded_app():
     headers = {"Authorization": f"Bearer {token}"}
     site = client.post("/api/v1/sites", json={"name": "fuzz-site"}, headers=headers).json
     client.post("/api/v1/devices", json={"site_id": site["id"], "kind": "allworx_server", "name": "pbx",
-                                         "address": "192.168.1.2"}, headers=headers)
+                                         "address": "127.0.0.2"}, headers=headers)
     return app, headers
 
 
@@ -44,15 +45,37 @@ schema = schemathesis.openapi.from_dict(json.loads(SPEC.read_text(encoding="utf-
 schema.app = APP
 
 
+# Operations that contact devices: with no device behind the (loopback) address they rightly answer
+# with their documented 502/504. The generic "no 5xx" check is replaced by: documented, and never 500.
+DEVICE_CONTACT = {"/api/v1/sites/{site_id}/install-windows", "/api/v1/install-windows/{window_id}/close",
+                  "/api/v1/remediations", "/api/v1/remediations/{remediation_id}/apply",
+                  "/api/v1/remediations/{remediation_id}/confirm", "/api/v1/remediations/{remediation_id}/rollback",
+                  "/api/v1/sites/{site_id}/port-forwards/verify", "/api/v1/sites/{site_id}/discover"}
+
+
+SEMANTIC = {("POST", "/api/v1/sites/{site_id}/schedules"), ("POST", "/api/v1/sites/{site_id}/waivers"),
+            ("POST", "/api/v1/webhooks")}
+
+
 @schema.parametrize()
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                  HealthCheck.filter_too_much])
 def test_api_conforms_to_its_spec(case):
     excluded = []
+    device_contact = case.operation.path in DEVICE_CONTACT and case.method.upper() == "POST"
+    if device_contact:
+        # ... and a schema-valid target can be refused by policy (egress allow-list, not private: 422),
+        # which tests/api/test_egress.py covers
+        excluded += [not_a_server_error, positive_data_acceptance]
     if case.operation.path.startswith("/api/v1/devices") and case.method.upper() in ("POST", "PUT"):
         # Cross-field rules (device_type required for routers/switches, refused for other kinds)
         # cannot be written in OpenAPI 3.0; tests/api/test_bad_input.py covers them explicitly.
+        excluded.append(positive_data_acceptance)
+    if (case.method.upper(), case.operation.path) in SEMANTIC:
+        # values the schema admits but the domain refuses: a cron that never fires or is out of range,
+        # a device-scoped waiver without its device, a webhook URL to a forbidden place. Each has
+        # explicit 422 tests (tests/audits/test_rmm.py, tests/jobs/test_webhooks.py).
         excluded.append(positive_data_acceptance)
     if case.operation.path == "/api/v1/router-configs/analyze":
         # Schema-valid text that is no router's output is rightly refused (422, ParseError); the
@@ -63,4 +86,11 @@ def test_api_conforms_to_its_spec(case):
         # generated one 412, which these two checks cannot know. The ETag flows are tested in
         # tests/api/test_inventory.py; missing Authorization in tests/api/test_auth.py.
         excluded += [missing_required_header, positive_data_acceptance]
-    case.call_and_validate(headers=HEADERS, excluded_checks=excluded)
+    response = case.call(headers=HEADERS)
+    if device_contact:
+        documented = set(case.operation.definition.raw["responses"])
+        code = response.status_code
+        # a 5xx must be listed explicitly (502/504); a 4xx may fall under the documented default error
+        assert code != 500 and (str(code) in documented or (code < 500 and "default" in documented)), \
+            f"{code}: {response.text[:300]}"
+    case.validate_response(response, excluded_checks=excluded, headers=HEADERS)

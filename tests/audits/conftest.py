@@ -3,11 +3,13 @@ import pytest
 
 from simulator import start_site
 from simulator.seed import flask_call, seed_site
+from simulator.testing import quick_policy
 
 
 @pytest.fixture
 def audit_app(app):
-    app.config.update(AUDIT_DEVICE_BUDGET_SECONDS=20.0)
+    # no pause between gentle login tries here (the pause itself is tested with the drivers)
+    app.config.update(AUDIT_DEVICE_BUDGET_SECONDS=20.0, DRIVER_OPTIONS={"allworx": {"policy": quick_policy()}})
     return app
 
 

@@ -2,7 +2,7 @@
 rotated secrets are shown once and stored encrypted."""
 from store.models import Device
 
-FIXED = {"AWX-PHN-001", "AWX-PHN-002", "AWX-PHN-004", "AWX-PHN-005", "AWX-SRV-004", "AWX-WAN-001", "AWX-WAN-002"}
+FIXED = {"AWX-PHN-001", "AWX-PHN-002", "AWX-PHN-004", "AWX-PHN-005", "AWX-SRV-004", "AWX-WAN-002"}
 
 
 def _failing(client, auth, site_id):
@@ -59,3 +59,22 @@ def test_secure_site_has_nothing_to_change(client, auth, secure_site):
     resp = client.post("/api/v1/remediations", json={"device_id": _server(client, auth, secure_site)},
                        headers=auth("remediate"))
     assert resp.status_code == 201 and resp.json["state"] == "refused" and resp.json["plan"]["changes"] == []
+
+
+def test_report_lists_what_was_fixed_and_check_fail_on_new(app, client, auth, insecure_site):
+    from hardening.cli_check import check_site
+    h = auth("remediate")
+    first = client.post(f"/api/v1/sites/{insecure_site}/audits", json={}, headers=auth("audit")).json
+    client.application.extensions["audit_runner"].wait(first["id"], timeout=60)
+    rid = client.post("/api/v1/remediations", json={"device_id": _server(client, auth, insecure_site)},
+                      headers=h).json["id"]
+    client.post(f"/api/v1/remediations/{rid}/apply", headers=h)
+    client.post(f"/api/v1/remediations/{rid}/confirm", headers=h)
+    second = client.post(f"/api/v1/sites/{insecure_site}/audits", json={}, headers=auth("audit")).json
+    client.application.extensions["audit_runner"].wait(second["id"], timeout=60)
+    html = client.get(f"/api/v1/audits/{second['id']}/report", headers=auth("read")).get_data(as_text=True)
+    assert f"remediation {rid}" in html and "pnp_lan_creates_enabled" in html
+    line, code = check_site(app, str(insecure_site), False, False, None)
+    assert code == 2                                  # known critical failures remain
+    line, code = check_site(app, str(insecure_site), False, False, None, fail_on_new=True)
+    assert code == 0 and line.startswith("ALLWORX OK")   # nothing new since the previous audit

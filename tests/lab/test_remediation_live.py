@@ -12,8 +12,9 @@ from store.models import Device
 
 
 @pytest.fixture
-def lab_site(client, auth, lab):
+def lab_site(app, client, auth, lab):
     """The lab as an inventory: the PBX at 10.77.1.20 is the Allworx server's WAN side, SIP is required."""
+    app.config["EGRESS_ALLOWED_NETWORKS"] = ["10.77.1.0/24", "192.0.2.0/24"]    # this lab's namespaces only
     h = auth("admin")
     site = client.post("/api/v1/sites", json={"name": "lab", "wan_addresses": [lab.router_wan],
                                               "required_wan_services": ["sip"]}, headers=h).json
