@@ -42,6 +42,7 @@ class DefaultConfig:
     OUTSIDE_PROBE_CA = ""                   # CA/cert file pinning the probe's TLS certificate
     PROBE_ALLOWED_TARGETS: list = []        # probe role: the only addresses it will probe (CIDRs)
     ROUTER_DRIVER_OPTIONS: dict = {}        # e.g. {"timeouts": Timeouts(...)}
+    SIP_SENSOR_EVENTS = False               # audits read <DATA_DIR>/sensor/ (run python -m hardening.sipsensor)
     BACKGROUND_DUTIES = True                # schedules and webhook deliveries (one process leads)
     WEBHOOK_ALLOWED_NETWORKS: list = []     # non-public receivers allowed explicitly, e.g. ["10.0.5.0/24"]
     JSON_SORT_KEYS = False

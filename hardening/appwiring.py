@@ -5,7 +5,7 @@ from typing import Any
 
 from flask import Flask
 
-from hardening import audits, auditdata, install_window, schedules, webhooks
+from hardening import audits, auditdata, install_window, schedules, sipsensor, webhooks
 from hardening.background import Leader
 from hardening.credbudget import PersistentAttemptBudget
 from hardening.policy import Policy
@@ -72,6 +72,8 @@ def audit_context(app: Flask) -> dict[str, Any]:
                            "egress": list(app.config["EGRESS_ALLOWED_NETWORKS"])},
         "on_finished": notify_webhooks,
     }
+    if app.config["SIP_SENSOR_EVENTS"]:         # NET-SCAN-001 reads what this box's SIP sensor recorded
+        context["sensor_events"] = sipsensor.audit_source(app.config["DATA_DIR"])
     if app.config["CREDENTIAL_TESTS"]:
         context["driver_options"]["take_attempt"] = PersistentAttemptBudget(
             db, Policy()["credential_test"]["max_attempts_per_device_per_day"])

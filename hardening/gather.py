@@ -13,7 +13,7 @@ from typing import Any, Callable
 from device_drivers import driver_class, get_driver
 from device_drivers.exceptions import DriverError, HostKeyMismatch
 from hardening import egress
-from hardening.checks._device import weak_passwords as weak_list
+from hardening.checks._passwords import weak_list
 from hardening.facts import DeviceFacts, Fact, RouterFacts, SiteFacts, SiteInfo
 
 ALLWORX_KINDS = ("allworx_server", "allworx_phone", "px_expander")

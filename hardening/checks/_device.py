@@ -1,92 +1,96 @@
-"""Shared plumbing of the per-device checks: fact lookup with error/manual fallbacks, password scoring."""
+"""Shared plumbing of the per-device Allworx checks: one result per device, fact evidence, undecided cases."""
 from __future__ import annotations
 
-import functools
 from typing import Any, Callable
 
-from hardening.catalog import DATA
-from hardening.facts import DeviceFacts, Fact, Secret
+from hardening.checks._common import _strongest
+from hardening.facts import DeviceFacts, Fact, SiteFacts
 from hardening.results import CheckResult, Evidence
 
-# which channels could have produced a fact; their errors explain a missing fact
-CHANNELS = {"software_version": ("snmp", "web"), "model": ("snmp", "web"),
-            "default_credential_accepted": ("credential_test", "web")}
-DEFAULT_CHANNELS = ("web",)
+DECLARED_NOTE = " (declared by an operator, not read from the device)"
+NO_SERVER = "no Allworx server in inventory"
+_EXCERPT_MAX = 300
+
+OneDevice = Callable[[DeviceFacts], CheckResult]
 
 
 def target(dev: DeviceFacts) -> str:
+    """The device's inventory name, else its address."""
     return dev.name or dev.address
 
 
-def fact_evidence(fact: Fact, detail: str) -> Evidence:
-    return Evidence(detail, fact.excerpt, fact.source, fact.provenance)
+def fact_evidence(fact: Fact, detail: str, excerpt: str | None = None) -> Evidence:
+    """Evidence quoting a fact; pass `excerpt` to replace the fact's own (never for a secret's value)."""
+    text = fact.excerpt if excerpt is None else excerpt
+    return Evidence(detail, str(text)[:_EXCERPT_MAX], fact.source, fact.provenance)
 
 
-def result(check_id: str, dev: DeviceFacts, status: str, message: str, evidence: list[Evidence],
-           **extra: Any) -> CheckResult:
-    provenance = evidence[0].provenance if evidence else "derived"
-    if provenance == "declared" and status in ("pass", "fail"):
-        message += " (from declared facts only)"
-    return CheckResult(check_id, status, message, dev.device_id, target(dev), evidence, provenance, **extra)
+def device_result(check_id: str, dev: DeviceFacts, status: str, message: str, evidence: list[Evidence],
+                  observed: Any = None, expected: Any = None) -> CheckResult:
+    """One result about `dev`; a decision resting only on declared facts says so in its message."""
+    if status in ("pass", "fail") and evidence and all(e.provenance == "declared" for e in evidence):
+        message += DECLARED_NOTE
+    return CheckResult(check_id, status, message, dev.device_id, target(dev), evidence,
+                       _strongest(evidence), observed, expected)
 
 
-def missing(check_id: str, dev: DeviceFacts, key: str, manual_message: str,
-            status: str = "manual") -> CheckResult:
-    """No fact: an error when a channel that could have read it failed (never a pass), else manual."""
-    channels = (*CHANNELS.get(key, DEFAULT_CHANNELS), "gather")       # gather: the device was not read at all
-    reasons = [f"{ch}: {dev.errors[ch]}" for ch in channels if ch in dev.errors]
-    if reasons:
-        return result(check_id, dev, "error", f"could not read {key}: " + "; ".join(reasons),
-                      [Evidence(r, provenance="device") for r in reasons])
-    return result(check_id, dev, status, manual_message, [])
+def channel_errors(dev: DeviceFacts) -> list[Evidence]:
+    return [Evidence(f"{channel} channel failed: {why}", source=f"device:{channel}", provenance="device")
+            for channel, why in sorted(dev.errors.items())]
 
 
-def per_device(check_id: str, devices: list[DeviceFacts], key: str, decide: Callable[[DeviceFacts, Fact], CheckResult],
-               manual_message: str, none_message: str) -> list[CheckResult]:
-    """Run `decide` for each device that has the fact; the rest get error/manual; no device: n/a."""
+def undecided(check_id: str, dev: DeviceFacts, missing: str, silent_message: str,
+              silent_status: str = "manual", evidence: list[Evidence] | None = None) -> CheckResult:
+    """No fact decides. A failed channel makes it an error with the reason (never a pass); without
+    any failure the check needs a person (manual) or does not apply."""
+    notes = list(evidence or [])
+    if dev.errors:
+        reasons = "; ".join(f"{channel}: {why}" for channel, why in sorted(dev.errors.items()))
+        return CheckResult(check_id, "error", f"could not decide, {missing} not read: {reasons}",
+                           dev.device_id, target(dev), channel_errors(dev) + notes, "device")
+    return CheckResult(check_id, silent_status, silent_message, dev.device_id, target(dev), notes,
+                       _strongest(notes))
+
+
+def bad_value(check_id: str, dev: DeviceFacts, key: str, fact: Fact, why: str) -> CheckResult:
+    """A fact whose value cannot be read as the check needs: error naming the key and the problem."""
+    return CheckResult(check_id, "error", f"could not decide: fact {key} {why}", dev.device_id, target(dev),
+                       [fact_evidence(fact, f"{key} = {str(fact.value)[:80]!r}")], fact.provenance)
+
+
+def per_device(check_id: str, facts: SiteFacts, kinds: tuple[str, ...], none_message: str,
+               one: OneDevice) -> list[CheckResult]:
+    """`one(dev)` for every device of the kinds; a single site-level not_applicable when there is none."""
+    devices = facts.of_kind(*kinds)
     if not devices:
         return [CheckResult(check_id, "not_applicable", none_message)]
-    out = []
-    for dev in devices:
-        fact = dev.get(key)
-        out.append(decide(dev, fact) if fact is not None else missing(check_id, dev, key, manual_message))
-    return out
+    return [one(dev) for dev in devices]
 
 
-@functools.cache
-def weak_passwords() -> frozenset[str]:
-    path = DATA / "weak_passwords.txt"
-    words = set()
-    for line in path.read_text(encoding="utf-8").splitlines():
-        line = line.strip()
-        if line and not line.startswith("#"):
-            words.add("" if line == "<blank>" else line.lower())
-    return frozenset(words)
+def read_fact(check_id: str, dev: DeviceFacts, key: str, silent_message: str, kind: type | tuple = object,
+              kind_words: str = "") -> tuple[Fact | None, CheckResult | None]:
+    """The fact `key` when present and of the `kind` wanted, else (None, the result to return instead):
+    undecided when it is missing, an error naming the key when its value is of another type."""
+    fact = dev.get(key)
+    if fact is None:
+        return None, undecided(check_id, dev, key, silent_message)
+    if not isinstance(fact.value, kind):
+        return None, bad_value(check_id, dev, key, fact, kind_words or "has the wrong type")
+    return fact, None
 
 
-def password_problems(secret: Secret | str, policy) -> tuple[list[str], dict[str, Any]]:
-    """Why a password is weak (empty list = strong) and what may be shown: never the password."""
-    from zxcvbn import zxcvbn
-    value = secret.reveal() if isinstance(secret, Secret) else str(secret)
-    rules = policy["password"]
-    problems = []
-    if value.lower() in weak_passwords():
-        problems.append("is on the default/trivial list")
-    if len(value) < rules["min_length"]:
-        problems.append(f"is shorter than {rules['min_length']} characters")
-    if any(word.lower() in value.lower() for word in rules["forbidden_substrings"]):
-        # which word is not said: that would narrow the password down for whoever reads the report
-        problems.append(f"contains a word the policy forbids ({', '.join(rules['forbidden_substrings'])})")
-    score = zxcvbn(value[:100])["score"] if value else 0      # zxcvbn is slow on long input; 100 is plenty
-    if score < rules["min_zxcvbn_score"]:
-        problems.append(f"scores {score}/4 for strength (needs {rules['min_zxcvbn_score']})")
-    return problems, {"length": len(value), "zxcvbn_score": score}
+def bool_setting(check_id: str, dev: DeviceFacts, key: str, what: str) -> tuple[Fact | None, CheckResult | None]:
+    """A boolean setting, or the result to return instead (see read_fact)."""
+    return read_fact(check_id, dev, key, f"{what} unknown: read it from the device or declare {key}", bool,
+                     "is not true/false")
 
 
-def strength_check(check_id: str, dev: DeviceFacts, fact: Fact, label: str, policy) -> CheckResult:
-    problems, shown = password_problems(fact.value, policy)
-    detail = f"{label}: length {shown['length']}, strength {shown['zxcvbn_score']}/4"
-    evidence = [Evidence(detail, "", fact.source, fact.provenance)]
-    if problems:
-        return result(check_id, dev, "fail", f"{label} {'; '.join(problems)}", evidence)
-    return result(check_id, dev, "pass", f"{label} is strong", evidence)
+def outside_probes(dev: DeviceFacts, facts: SiteFacts) -> dict[str, Any]:
+    """The site's outside-probe results, when they are about this server's WAN address: the only server
+    at the site, or its WAN address is one the site declares."""
+    if not facts.outside:
+        return {}
+    servers = facts.of_kind("allworx_server")
+    if len(servers) == 1 or (dev.wan_address and dev.wan_address in facts.site.wan_addresses):
+        return facts.outside
+    return {}

@@ -1,54 +1,63 @@
-"""Phone-side checks: the server's phone admin password and PnP key and switches, phone web logins."""
+"""Phone-side checks: the server's phone admin password, PnP key and PnP switches; phone web logins."""
 from __future__ import annotations
 
-from hardening.checks._device import fact_evidence, per_device, result, strength_check
-from hardening.checks.allworx_server import NO_SERVER, credential_verdict
-from hardening.facts import DeviceFacts, Fact, SiteFacts
+from hardening.checks._device import NO_SERVER, bool_setting, device_result, fact_evidence, per_device
+from hardening.checks._passwords import login_result, strength_result
+from hardening.facts import DeviceFacts, SiteFacts
 from hardening.registry import register_check
-from hardening.results import CheckResult
+from hardening.results import CheckResult, Evidence
+
+SERVER = ("allworx_server",)
+NO_PHONES = "no phones in inventory"
 
 
 @register_check("AWX-PHN-001")
 def phone_admin_password(facts: SiteFacts, policy) -> list[CheckResult]:
-    return per_device("AWX-PHN-001", facts.of_kind("allworx_server"), "phone_admin_password",
-                      lambda dev, fact: strength_check("AWX-PHN-001", dev, fact, "phone administration password",
-                                                       policy),
-                      "phone administration password not read: give the appliance the server's admin login",
-                      NO_SERVER)
+    return per_device("AWX-PHN-001", facts, SERVER, NO_SERVER, lambda dev: strength_result(
+        "AWX-PHN-001", dev, "phone_admin_password", "phone administration password", policy, [facts.site.name],
+        "phone administration password unknown: read Servers > VoIP or store it as a credential"))
 
 
 @register_check("AWX-PHN-002")
 def pnp_secret_key(facts: SiteFacts, policy) -> list[CheckResult]:
-    return per_device("AWX-PHN-002", facts.of_kind("allworx_server"), "pnp_secret_key",
-                      lambda dev, fact: strength_check("AWX-PHN-002", dev, fact, "Plug 'n' Play secret key", policy),
-                      "Plug 'n' Play secret key not read: give the appliance the server's admin login", NO_SERVER)
+    return per_device("AWX-PHN-002", facts, SERVER, NO_SERVER, lambda dev: strength_result(
+        "AWX-PHN-002", dev, "pnp_secret_key", "Plug 'n' Play secret key", policy, [facts.site.name],
+        "Plug 'n' Play secret key unknown: read it from the web admin or store it as a credential"))
 
 
-def _pnp_check(check_id: str, key: str, label: str, facts: SiteFacts) -> list[CheckResult]:
-    def decide(dev: DeviceFacts, fact: Fact) -> CheckResult:
-        ev = [fact_evidence(fact, f"{label}: {'allowed' if fact.value else 'disabled'}")]
+def _window_note(facts: SiteFacts) -> str:
+    until = getattr(facts, "install_window_until", None)     # optional: the audit may pass the closing time
+    return f"an install window is open until {until}" if until else "an install window is open"
+
+
+def _pnp_creates(check_id: str, key: str, label: str, facts: SiteFacts) -> list[CheckResult]:
+    def one(dev: DeviceFacts) -> CheckResult:
+        fact, undecided_result = bool_setting(check_id, dev, key, label)
+        if fact is None:
+            return undecided_result
+        evidence = [fact_evidence(fact, f"{label}: {'allowed' if fact.value else 'disabled'}")]
         if not fact.value:
-            return result(check_id, dev, "pass", f"{label} are disabled", ev)
+            return device_result(check_id, dev, "pass", f"{label} are disabled", evidence, False, False)
         if facts.install_window_open:
-            return result(check_id, dev, "pass", f"{label} are allowed inside an open install window", ev)
-        return result(check_id, dev, "fail", f"{label} are allowed outside an install window", ev)
-    return per_device(check_id, facts.of_kind("allworx_server"), key, decide,
-                      f"{label} unknown: read the web admin or declare it", NO_SERVER)
+            evidence.append(Evidence(_window_note(facts), source="install window", provenance="declared"))
+            return device_result(check_id, dev, "pass", f"{label} are allowed, and {_window_note(facts)}: "
+                                 "disable them when it closes", evidence, True, False)
+        return device_result(check_id, dev, "fail", f"{label} are allowed outside an install window", evidence,
+                             True, False)
+    return per_device(check_id, facts, SERVER, NO_SERVER, one)
 
 
 @register_check("AWX-PHN-004")
 def lan_pnp_creates(facts: SiteFacts, policy) -> list[CheckResult]:
-    return _pnp_check("AWX-PHN-004", "pnp_lan_creates_enabled", "phone creates via LAN Plug 'n' Play", facts)
+    return _pnp_creates("AWX-PHN-004", "pnp_lan_creates_enabled", "phone creates via LAN Plug 'n' Play", facts)
 
 
 @register_check("AWX-PHN-005")
 def wan_pnp_creates(facts: SiteFacts, policy) -> list[CheckResult]:
-    return _pnp_check("AWX-PHN-005", "pnp_wan_creates_enabled", "phone creates via WAN Plug 'n' Play", facts)
+    return _pnp_creates("AWX-PHN-005", "pnp_wan_creates_enabled", "phone creates via WAN Plug 'n' Play", facts)
 
 
 @register_check("AWX-PHN-006")
 def phone_default_logins(facts: SiteFacts, policy) -> list[CheckResult]:
-    phones = facts.of_kind("allworx_phone")
-    if not phones:
-        return [CheckResult("AWX-PHN-006", "not_applicable", "no phones in the inventory")]
-    return [credential_verdict("AWX-PHN-006", dev, "the phone web UI") for dev in phones]
+    return per_device("AWX-PHN-006", facts, ("allworx_phone",), NO_PHONES,
+                      lambda dev: login_result("AWX-PHN-006", dev, "the phone web UI"))

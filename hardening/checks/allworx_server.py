@@ -1,216 +1,285 @@
-"""Server checks: software level, WAN services, mail ports, admin credentials, VPN, WAN mode."""
+"""Server checks: software level, WAN services, voicemail mail ports, admin logins and password strength."""
 from __future__ import annotations
 
-import ipaddress
+import re
+from typing import Any
 
-from hardening.checks._device import fact_evidence, missing, per_device, result, strength_check
+from firewall.exposure import PortPolicy
+from firewall.site_context import port_ranges
+from hardening.checks._device import (NO_SERVER, bad_value, device_result, fact_evidence, outside_probes,
+                                      per_device, read_fact, undecided)
+from hardening.checks._passwords import assess, login_result, reveal, secret_evidence
+from hardening.checks.network import _answered
 from hardening.facts import DeviceFacts, Fact, SiteFacts
 from hardening.registry import register_check
 from hardening.results import CheckResult, Evidence
 
-NO_SERVER = "no Allworx server in the inventory"
 SERVER = ("allworx_server",)
+MAIL_GREETING = "inscitek ois"      # the Allworx mail service greets with this, lower-cased (nmap 3384, 2719)
+UNKNOWN_LINE_POLICIES = ("manual", "pass", "fail")
 
 
-def _servers(facts: SiteFacts) -> list[DeviceFacts]:
-    return facts.of_kind(*SERVER)
+# --- AWX-SRV-001: software level ----------------------------------------------------------------
+
+def parse_version(text: Any) -> tuple[int, ...] | None:
+    """'7.4.10.2' -> (7, 4, 10, 2); a leading 'v' is allowed; anything else -> None."""
+    match = re.fullmatch(r"[vV]?(\d{1,9}(?:\.\d{1,9})*)", str(text).strip())
+    return tuple(int(part) for part in match[1].split(".")) if match else None
 
 
-def _version(text: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in str(text).strip().split("."))
+def compare_versions(a: tuple[int, ...], b: tuple[int, ...]) -> int:
+    """-1, 0 or 1, part by part as numbers; missing parts count as 0 ('7.4' == '7.4.0.0')."""
+    width = max(len(a), len(b))
+    a, b = a + (0,) * (width - len(a)), b + (0,) * (width - len(b))
+    return (a > b) - (a < b)
+
+
+def _minimum_for(version: tuple[int, ...], table: dict[str, Any]) -> tuple[str, tuple[int, ...]] | None:
+    """The table entry of the longest line ('7.4', or '8') that prefixes the version; ValueError names a bad entry."""
+    best: tuple[str, tuple[int, ...]] | None = None
+    for line, minimum in table.items():
+        key, floor = parse_version(line), parse_version(minimum)
+        if key is None or floor is None:
+            raise ValueError(f"policy min_versions entry {line!r}: {minimum!r} is not a version")
+        if version[:len(key)] == key and (best is None or len(key) > len(parse_version(best[0]))):
+            best = (str(line), floor)
+    return best
+
+
+def _policy_error(dev: DeviceFacts, evidence: list[Evidence], why: str) -> CheckResult:
+    return device_result("AWX-SRV-001", dev, "error", f"could not decide: {why}", evidence)
+
+
+def _judge_version(dev: DeviceFacts, fact: Fact, policy) -> CheckResult:
+    text = str(fact.value).strip()
+    evidence = [fact_evidence(fact, f"software version {text}")]
+    version = parse_version(text)
+    if version is None or len(version) < 2:
+        return bad_value("AWX-SRV-001", dev, "software_version", fact, "is not a version like 7.4.10.2")
+    floor_text = str(policy.get("min_version_floor", ""))
+    floor, line_policy = parse_version(floor_text), str(policy.get("unknown_line_policy", "manual"))
+    if floor is None:
+        return _policy_error(dev, evidence, f"policy min_version_floor {floor_text!r} is not a version")
+    if line_policy not in UNKNOWN_LINE_POLICIES:
+        return _policy_error(dev, evidence, f"policy unknown_line_policy {line_policy!r} is not one of "
+                             f"{', '.join(UNKNOWN_LINE_POLICIES)}")
+    if compare_versions(version[:len(floor)], floor) < 0:
+        return device_result("AWX-SRV-001", dev, "fail", f"{text} is older than line {floor_text}, the oldest "
+                             "acceptable", evidence, text, f">= {floor_text}")
+    try:
+        entry = _minimum_for(version, policy.get("min_versions") or {})
+    except ValueError as exc:
+        return _policy_error(dev, evidence, str(exc))
+    if entry is None:
+        line = ".".join(map(str, version[:2]))
+        message = f"line {line} has no minimum build in policy min_versions (unknown_line_policy: {line_policy})"
+        return device_result("AWX-SRV-001", dev, line_policy, message, evidence, text)
+    line, minimum = entry
+    wanted = ".".join(map(str, minimum))
+    if compare_versions(version, minimum) < 0:
+        return device_result("AWX-SRV-001", dev, "fail", f"{text} is below {wanted}, the minimum of line {line}",
+                             evidence, text, f">= {wanted}")
+    return device_result("AWX-SRV-001", dev, "pass", f"{text} is at or above {wanted} (line {line})", evidence,
+                         text, f">= {wanted}")
 
 
 @register_check("AWX-SRV-001")
 def software_level(facts: SiteFacts, policy) -> list[CheckResult]:
-    def decide(dev: DeviceFacts, fact: Fact) -> CheckResult:
-        ev = [fact_evidence(fact, f"software version {fact.value}")]
-        try:
-            version = _version(fact.value)
-        except ValueError:
-            return result("AWX-SRV-001", dev, "error", f"unreadable version {fact.value!r}", ev)
-        line = ".".join(str(p) for p in version[:2])
-        floor = _version(policy["min_version_floor"])
-        if version[:2] < floor:
-            return result("AWX-SRV-001", dev, "fail", f"{fact.value} is older than the {policy['min_version_floor']}"
-                          " line, which no longer gets security fixes", ev)
-        minimum = policy["min_versions"].get(line)
-        if minimum is None:
-            status = "pass" if policy["unknown_line_policy"] == "pass" else "manual"
-            return result("AWX-SRV-001", dev, status, f"no minimum build on file for line {line}: check "
-                          "hardening/data/policy.yaml min_versions against the vendor's current release", ev)
-        if version < _version(minimum):
-            return result("AWX-SRV-001", dev, "fail", f"{fact.value} is below the minimum {minimum} of line {line}",
-                          ev, observed=fact.value, expected=f">= {minimum}")
-        return result("AWX-SRV-001", dev, "pass", f"{fact.value} is at or above {minimum}", ev)
-    return per_device("AWX-SRV-001", _servers(facts), "software_version", decide,
-                      "software version unknown: declare it or enable SNMP/web admin reading", NO_SERVER)
+    def one(dev: DeviceFacts) -> CheckResult:
+        fact, instead = read_fact("AWX-SRV-001", dev, "software_version", "software version unknown: read it "
+                                  "over SNMP or the web admin, or declare it")
+        return instead or _judge_version(dev, fact, policy)
+    return per_device("AWX-SRV-001", facts, SERVER, NO_SERVER, one)
 
 
-def _is_required(name: str, required: set[str], policy) -> bool:
-    """A service is required by name ('sip') or by any of its port specs ('udp/5060-5061')."""
-    specs = (policy.get("wan_services") or {}).get(name, [])
-    return name in required or any(spec in required for spec in specs)
+# --- AWX-SRV-003: WAN services ------------------------------------------------------------------
+
+def parse_port(entry: Any) -> tuple[str, int] | None:
+    """'tcp/25', '25/tcp', 'udp/5060' or 25 (tcp) -> (proto, port); None when unreadable."""
+    if isinstance(entry, int) and not isinstance(entry, bool):
+        return ("tcp", entry) if 0 < entry < 65536 else None
+    text = str(entry).strip().lower()
+    left, _, right = text.partition("/")
+    proto, number = (left, right) if right and not left.isdigit() else (right or "tcp", left)
+    if proto not in ("tcp", "udp") or not number.isdigit() or not 0 < int(number) < 65536:
+        return None
+    return proto, int(number)
+
+
+def _spec_covers(spec: str, proto: str, port: int) -> bool:
+    spec_proto, _, ports = str(spec).lower().partition("/")
+    try:
+        ranges = port_ranges([ports])
+    except ValueError:
+        return False
+    return spec_proto in (proto, "any", "tcp_udp") and any(r.lo <= port <= r.hi for r in ranges)
+
+
+def covering_service(proto: str, port: int, required: list[str], pp: PortPolicy) -> str | None:
+    """The required WAN service (policy wan_services name, 'proto/port' or 'rtp') that explains an open port."""
+    for name in required:
+        if name.lower() == "rtp":
+            if proto == "udp" and any(r.lo <= port <= r.hi for r in pp.rtp_known):
+                return name
+            continue
+        specs = [name] if "/" in name else pp.services.get(name, pp.services.get(name.lower(), ()))
+        if any(_spec_covers(spec, proto, port) for spec in specs):
+            return name
+    return None
+
+
+def _open_wan_ports(dev: DeviceFacts, facts: SiteFacts) -> list[tuple[Any, Evidence]]:
+    """(port entry, evidence) for every port seen open on the WAN address: the fact and outside probes."""
+    found: list[tuple[Any, Evidence]] = []
+    fact = dev.get("wan_open_ports")
+    if fact is not None and isinstance(fact.value, (list, tuple, set)):
+        found += [(entry, fact_evidence(fact, f"{entry} open on the WAN address")) for entry in fact.value]
+    for key, record in outside_probes(dev, facts).items():
+        if key != "icmp" and _answered(record):
+            found.append((key, Evidence(f"outside probe: {key} answers on the WAN address", str(record)[:200],
+                                        f"probe:{key}", "observed")))
+    return found
+
+
+def _service_fails(dev: DeviceFacts, required: list[str], fails: list[Evidence], notes: list[Evidence]) -> list[str]:
+    """Sort the wan_services fact into the verdict; returns the enabled services not required."""
+    fact = dev.get("wan_services")
+    if fact is None:
+        return []
+    wanted = {name.lower() for name in required}
+    enabled = sorted(str(name) for name, on in fact.value.items() if on is True)
+    extra = [name for name in enabled if name.lower() not in wanted]
+    fails += [fact_evidence(fact, f"WAN service {name!r} is enabled but not a required service") for name in extra]
+    notes.append(fact_evidence(fact, f"WAN services enabled: {', '.join(enabled) or 'none'}"))
+    return extra
 
 
 @register_check("AWX-SRV-003")
-def wan_services(facts: SiteFacts, policy) -> list[CheckResult]:
-    required = set(facts.site.required_wan_services)
+def wan_services_minimal(facts: SiteFacts, policy) -> list[CheckResult]:
+    required, pp = list(facts.site.required_wan_services), PortPolicy.from_policy(policy)
+    shown = ", ".join(required) or "none"
 
-    def decide(dev: DeviceFacts, fact: Fact) -> CheckResult:
-        enabled = sorted(name for name, on in (fact.value or {}).items() if on)
-        extra = [name for name in enabled if not _is_required(name, required, policy)]
-        ev = [fact_evidence(fact, f"WAN services enabled: {', '.join(enabled) or 'none'}; "
-                                  f"required by the site: {', '.join(sorted(required)) or 'none'}")]
-        if extra:
-            return result("AWX-SRV-003", dev, "fail", f"WAN services enabled but not required: {', '.join(extra)}",
-                          ev, observed=enabled, expected=sorted(required))
-        return result("AWX-SRV-003", dev, "pass", "only required WAN services are enabled", ev)
-    return per_device("AWX-SRV-003", _servers(facts), "wan_services", decide,
-                      "WAN services unknown: read the web admin or declare them", NO_SERVER)
+    def one(dev: DeviceFacts) -> CheckResult:
+        services, ports = dev.get("wan_services"), _open_wan_ports(dev, facts)
+        if services is not None and not isinstance(services.value, dict):
+            return bad_value("AWX-SRV-003", dev, "wan_services", services, "is not a name -> enabled mapping")
+        if services is None and not ports:
+            return undecided("AWX-SRV-003", dev, "wan_services", "WAN services unknown: read the web admin, "
+                             "probe the WAN address from outside, or declare wan_services")
+        fails: list[Evidence] = []
+        notes: list[Evidence] = []
+        extra = _service_fails(dev, required, fails, notes)
+        for entry, evidence in ports:
+            parsed = parse_port(entry)
+            service = covering_service(*parsed, required, pp) if parsed else None
+            evidence.detail += f" (required service {service})" if service else " (not a required service)"
+            (notes if service else fails).append(evidence)
+            extra += [] if service else [f"{entry} open"]
+        if fails:
+            return device_result("AWX-SRV-003", dev, "fail", f"WAN services beyond the required ones ({shown}): "
+                                 + ", ".join(extra), fails + notes, observed=extra, expected=required)
+        return device_result("AWX-SRV-003", dev, "pass", f"only required WAN services are on ({shown})", notes,
+                             expected=required)
+    return per_device("AWX-SRV-003", facts, SERVER, NO_SERVER, one)
+
+
+# --- AWX-SRV-004: voicemail mail ports ----------------------------------------------------------
+
+def _as_port(value: Any) -> int | None:
+    try:
+        port = int(value)
+    except (TypeError, ValueError):
+        return None
+    return port if 0 < port < 65536 and not isinstance(value, bool) else None
+
+
+def _banner_fails(dev: DeviceFacts, standard: set[int]) -> list[Evidence]:
+    fact = dev.get("banners")
+    if fact is None or not isinstance(fact.value, dict):
+        return []
+    hits = []
+    for key, banner in fact.value.items():
+        parsed = parse_port(key)
+        if parsed and parsed[1] in standard and MAIL_GREETING in str(banner).lower():
+            hits.append(fact_evidence(fact, f"the Allworx mail service greets on standard port {key}",
+                                      excerpt=f"{key}: {banner}"))
+    return hits
 
 
 @register_check("AWX-SRV-004")
-def mail_ports(facts: SiteFacts, policy) -> list[CheckResult]:
-    out = []
-    for dev in _servers(facts) or [None]:
-        if dev is None:
-            return [CheckResult("AWX-SRV-004", "not_applicable", NO_SERVER)]
-        out.append(_mail_ports(dev, policy))
-    return out
+def mail_ports_moved(facts: SiteFacts, policy) -> list[CheckResult]:
+    smtp_std, imap_std = set(policy["standard_smtp_ports"]), set(policy["standard_imap_ports"])
+
+    def one(dev: DeviceFacts) -> CheckResult:
+        fails, notes = _banner_fails(dev, smtp_std | imap_std), []
+        for name, key, standard in (("SMTP", "smtp_port", smtp_std), ("IMAP", "imap_port", imap_std)):
+            fact = dev.get(key)
+            if fact is None:
+                continue
+            port = _as_port(fact.value)
+            if port is None:
+                return bad_value("AWX-SRV-004", dev, key, fact, "is not a port number")
+            on_standard = port in standard
+            evidence = fact_evidence(fact, f"voicemail {name} on {'standard' if on_standard else 'port'} {port}")
+            (fails if on_standard else notes).append(evidence)
+        if fails:
+            return device_result("AWX-SRV-004", dev, "fail", fails[0].detail, fails + notes)
+        probed = dev.get("open_ports") is not None or dev.get("banners") is not None
+        if dev.get("smtp_port") is not None or probed:
+            how = "device settings" if dev.get("smtp_port") is not None else "no Allworx mail greeting on them"
+            return device_result("AWX-SRV-004", dev, "pass", f"voicemail SMTP/IMAP are off the standard ports "
+                                 f"({how})", notes or [fact_evidence(dev.get("open_ports") or dev.get("banners"),
+                                                                       "probe of the standard mail ports")])
+        return undecided("AWX-SRV-004", dev, "smtp_port", "mail ports unknown: read the web admin, probe the "
+                         "server, or declare smtp_port and imap_port")
+    return per_device("AWX-SRV-004", facts, SERVER, NO_SERVER, one)
 
 
-def _mail_ports(dev: DeviceFacts, policy) -> CheckResult:
-    smtp, imap = dev.get("smtp_port"), dev.get("imap_port")
-    if smtp is None and imap is None:
-        return _mail_from_banners(dev, policy)
-    evidence, bad = [], []
-    for fact, name, standard in ((smtp, "SMTP", policy["standard_smtp_ports"]),
-                                 (imap, "IMAP", policy["standard_imap_ports"])):
-        if fact is None:
-            continue
-        evidence.append(fact_evidence(fact, f"voicemail {name} on port {fact.value}"))
-        if fact.value in standard:
-            bad.append(f"{name} on standard port {fact.value}")
-    if bad:
-        return result("AWX-SRV-004", dev, "fail", "; ".join(bad), evidence)
-    return result("AWX-SRV-004", dev, "pass", "voicemail SMTP/IMAP are on non-standard ports", evidence)
-
-
-def _mail_from_banners(dev: DeviceFacts, policy) -> CheckResult:
-    banners = dev.value("banners") or {}
-    standard = set(policy["standard_smtp_ports"]) | set(policy["standard_imap_ports"])
-    hits = [(k, v) for k, v in banners.items() if "InSciTek OIS" in str(v) and _port(k) in standard]
-    if hits:
-        fact = dev.get("banners")
-        return result("AWX-SRV-004", dev, "fail", "the Allworx mail service answers on a standard port",
-                      [Evidence(f"{k} greets: {v[:80]}", v[:200], fact.source, fact.provenance) for k, v in hits])
-    return missing("AWX-SRV-004", dev, "smtp_port", "mail ports unknown: read the web admin or declare them")
-
-
-def _port(key: str) -> int:
-    try:
-        return int(str(key).rsplit("/", 1)[-1])
-    except ValueError:
-        return -1
-
-
-def credential_verdict(check_id: str, dev: DeviceFacts, what: str) -> CheckResult:
-    fact = dev.get("default_credential_accepted")
-    test = dev.value("credential_test") or {}
-    if fact is None:
-        stopped = test.get("stopped_reason") or dev.errors.get("credential_test")
-        if stopped:
-            return result(check_id, dev, "error", f"credential test not decided: {stopped}",
-                          [Evidence(f"attempts {test.get('attempts', '?')}", source="credential_test",
-                                    provenance="observed")])
-        return missing(check_id, dev, "default_credential_accepted",
-                       f"{what} not tested: enable gentle credential tests or declare the result")
-    ev = [fact_evidence(fact, f"gentle login test, {test.get('attempts', '?')} attempt(s)")]
-    if fact.value:
-        return result(check_id, dev, "fail", f"{what} accepts a default or trivial password", ev)
-    return result(check_id, dev, "pass", f"{what} rejected every default/trivial password tried", ev)
-
+# --- AWX-SRV-005 / 006: admin logins and password strength --------------------------------------
 
 @register_check("AWX-SRV-005")
 def admin_default_credentials(facts: SiteFacts, policy) -> list[CheckResult]:
-    servers = _servers(facts)
-    if not servers:
-        return [CheckResult("AWX-SRV-005", "not_applicable", NO_SERVER)]
-    return [credential_verdict("AWX-SRV-005", dev, "the server admin login") for dev in servers]
+    return per_device("AWX-SRV-005", facts, SERVER, NO_SERVER,
+                      lambda dev: login_result("AWX-SRV-005", dev, "the server admin login"))
+
+
+def _stored_secrets(dev: DeviceFacts) -> list[tuple[str, Fact, Any]]:
+    """(label, fact, secret) for the server admin, phone admin and every user password the appliance holds."""
+    found = [(label, dev.get(key), dev.value(key)) for key, label in
+             (("admin_password", "server admin password"), ("phone_admin_password", "phone admin password"))
+             if dev.get(key) is not None]
+    users = dev.get("user_passwords")
+    if users is not None and isinstance(users.value, dict):
+        found += [(f"user {name} password", users, secret) for name, secret in sorted(users.value.items())]
+    return found
 
 
 @register_check("AWX-SRV-006")
 def strong_passwords(facts: SiteFacts, policy) -> list[CheckResult]:
-    def decide(dev: DeviceFacts, fact: Fact) -> CheckResult:
-        checked = strength_check("AWX-SRV-006", dev, fact, "server admin password", policy)
-        policy_fact = dev.get("require_strong_passwords")
-        if checked.status == "pass" and policy_fact is not None and policy_fact.value is not True:
-            checked.status = "fail"
-            checked.message = "'Require Strong Passwords' is off, so users may set weak passwords"
-            checked.evidence.append(fact_evidence(policy_fact, "Require Strong Passwords: off"))
-        return checked
-    return per_device("AWX-SRV-006", _servers(facts), "admin_password", decide,
-                      "the admin password is not stored in the appliance: add it as a credential", NO_SERVER)
-
-
-@register_check("AWX-SRV-008")
-def vpn_for_maintenance(facts: SiteFacts, policy) -> list[CheckResult]:
-    def decide(dev: DeviceFacts, fact: Fact) -> CheckResult:
-        ev = [fact_evidence(fact, f"Allworx VPN {'configured' if fact.value else 'not configured'}")]
-        if not fact.value:
-            return result("AWX-SRV-008", dev, "fail", "remote maintenance has no Allworx VPN", ev)
-        admin = dev.get("wan_admin_enabled")
-        if admin is not None and admin.value:
-            ev.append(fact_evidence(admin, "WAN Admin enabled"))
-            return result("AWX-SRV-008", dev, "fail", "VPN configured, but admin is also open on the WAN", ev)
-        return result("AWX-SRV-008", dev, "pass", "remote maintenance can go through the Allworx VPN", ev)
-    return per_device("AWX-SRV-008", _servers(facts), "vpn_configured", decide,
-                      "VPN state unknown: read the web admin or declare it", NO_SERVER)
-
-
-def _internet_facing(dev: DeviceFacts, facts: SiteFacts) -> bool:
-    if dev.wan_address is None:
-        return False
-    if dev.wan_address in facts.site.wan_addresses:
-        return True
-    return ipaddress.ip_address(dev.wan_address).is_global
-
-
-@register_check("AWX-WAN-001")
-def nat_firewall_mode(facts: SiteFacts, policy) -> list[CheckResult]:
-    def decide(dev: DeviceFacts, fact: Fact) -> CheckResult:
-        ev = [fact_evidence(fact, f"Network Mode: {fact.value}")]
-        if fact.value == "nat_firewall":
-            return result("AWX-WAN-001", dev, "pass", "the WAN port runs in NAT Firewall mode", ev)
-        if fact.value == "standard_router" and not _internet_facing(dev, facts) and dev.wan_address:
-            return result("AWX-WAN-001", dev, "pass", "Standard Router mode, but the WAN side is not internet-facing", ev)
-        return result("AWX-WAN-001", dev, "fail", f"Network Mode is {fact.value}: no NAT and no firewall on the WAN",
-                      ev, observed=fact.value, expected="nat_firewall")
-    return per_device("AWX-WAN-001", _servers(facts), "network_mode", decide,
-                      "network mode unknown: read the web admin or declare it", NO_SERVER)
-
-
-@register_check("AWX-WAN-002")
-def stealth_wan(facts: SiteFacts, policy) -> list[CheckResult]:
-    out = []
-    for dev in _servers(facts):
-        probe = (facts.outside or {}).get("icmp")
-        answered = dev.get("wan_icmp_answers")
-        stealth = dev.get("stealth")
-        if probe is not None:
-            heard = probe.get("answered") if isinstance(probe, dict) else bool(probe)
-            ev = [Evidence(f"outside ICMP echo to the WAN address: {'answered' if heard else 'no answer'}",
-                           str(probe)[:200], "probe:icmp", "observed")]
-            out.append(result("AWX-WAN-002", dev, "fail" if heard else "pass",
-                              "the WAN answers ping" if heard else "the WAN does not answer ping", ev))
-        elif answered is not None:
-            out.append(result("AWX-WAN-002", dev, "fail" if answered.value else "pass",
-                              "the WAN answers ping" if answered.value else "the WAN does not answer ping",
-                              [fact_evidence(answered, "WAN ICMP echo")]))
-        elif stealth is not None:
-            out.append(result("AWX-WAN-002", dev, "pass" if stealth.value else "fail",
-                              "Stealth DMZ is on" if stealth.value else "Stealth DMZ is off: the WAN answers ping",
-                              [fact_evidence(stealth, f"Stealth DMZ {'on' if stealth.value else 'off'}")]))
-        else:
-            out.append(missing("AWX-WAN-002", dev, "stealth", "no outside probe and no stealth setting read"))
-    return out or [CheckResult("AWX-WAN-002", "not_applicable", NO_SERVER)]
+    def one(dev: DeviceFacts) -> CheckResult:
+        fails, notes = [], []
+        secrets = _stored_secrets(dev)
+        for label, fact, secret in secrets:
+            password = reveal(secret)
+            if password is None:
+                fails.append(fact_evidence(fact, f"{label}: not a password value", excerpt=""))
+                continue
+            strength = assess(password, policy, [dev.name, facts.site.name])
+            (fails if strength.failed else notes).append(secret_evidence(fact, strength, label))
+        require = dev.get("require_strong_passwords")
+        if require is not None:
+            on = require.value is True
+            evidence = fact_evidence(require, f"'Require Strong Passwords' is {'on' if on else 'off'}")
+            (notes if on else fails).append(evidence)
+        if fails:
+            return device_result("AWX-SRV-006", dev, "fail", f"{len(fails)} problem(s): {fails[0].detail}",
+                                 fails + notes)
+        if require is None:
+            return undecided("AWX-SRV-006", dev, "require_strong_passwords", "'Require Strong Passwords' unknown: "
+                             "read the web admin or declare it", evidence=notes)
+        if not secrets:
+            return device_result("AWX-SRV-006", dev, "manual", "'Require Strong Passwords' is on, but the appliance "
+                                 "holds no password to score: a person must confirm the admin passwords", notes)
+        return device_result("AWX-SRV-006", dev, "pass", f"{len(secrets)} stored password(s) are strong and "
+                             "'Require Strong Passwords' is on", notes)
+    return per_device("AWX-SRV-006", facts, SERVER, NO_SERVER, one)

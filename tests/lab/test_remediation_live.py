@@ -82,7 +82,8 @@ def test_verify_plan_apply_rollback_confirm(app, client, auth, lab, lab_site):
     assert _post(client, lab, f"/api/v1/remediations/{again['id']}/apply", h).json["state"] == "awaiting_confirmation"
     confirmed = _post(client, lab, f"/api/v1/remediations/{again['id']}/confirm", h)
     assert confirmed.json["state"] == "confirmed"
-    assert "awxh-remediation" not in lab.rtr_sh("ls /tmp; pgrep -af 'sleep' || true")   # timer and files gone
+    mine = f"awxh-remediation-{again['id']}."
+    assert mine not in lab.rtr_sh("ls /tmp; pgrep -af 'sleep' || true")    # its timer and files are gone
     assert _reachable(lab)["tcp/8080"] is False
 
 

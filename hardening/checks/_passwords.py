@@ -1,0 +1,137 @@
+"""Password strength and gentle-login verdicts shared by the server, phone and Px checks.
+
+Evidence about a secret states its length, its zxcvbn score and which rule failed; never the
+secret, nor any part of it (so a forbidden substring is not named, only that one is present).
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from typing import Any
+
+from zxcvbn import zxcvbn
+
+from device_drivers.allworx.credtest import WEAK_PASSWORDS, load_passwords
+from hardening.checks._device import bad_value, device_result, fact_evidence, target, undecided
+from hardening.facts import DeviceFacts, Fact, Secret
+from hardening.results import CheckResult, Evidence
+
+_SCORED_CHARS = 128       # zxcvbn slows down sharply on long input; a longer secret is long enough anyway
+
+
+@functools.cache
+def weak_list() -> frozenset[str]:
+    """The gentle-login list (hardening/data/weak_passwords.txt), lower-cased; empty when the file is absent."""
+    if not WEAK_PASSWORDS.exists():
+        return frozenset()
+    return frozenset(p.lower() for p in load_passwords(WEAK_PASSWORDS))
+
+
+@dataclass
+class Strength:
+    length: int
+    score: int
+    failed: list[str] = field(default_factory=list)
+
+    def describe(self, label: str) -> str:
+        verdict = "weak: " + "; ".join(self.failed) if self.failed else "meets the policy"
+        return f"{label}: length {self.length}, zxcvbn score {self.score}/4, {verdict}"
+
+
+def _rules(policy) -> tuple[int, int, list[str]]:
+    rules = policy.get("password") or {}
+    return (int(rules.get("min_length", 12)), int(rules.get("min_zxcvbn_score", 3)),
+            [str(s).lower() for s in rules.get("forbidden_substrings", [])])
+
+
+def assess(password: str, policy, hints: list[str]) -> Strength:
+    """Score one password against policy `password` and the weak list; `hints` are words zxcvbn should
+    treat as guessable (device and site names)."""
+    min_length, min_score, forbidden = _rules(policy)
+    score = int(zxcvbn(password[:_SCORED_CHARS], user_inputs=[h for h in hints if h])["score"]) if password else 0
+    found = Strength(len(password), score)
+    if not password:
+        found.failed.append("empty")
+    elif len(password) < min_length:
+        found.failed.append(f"shorter than {min_length} characters")
+    if password and score < min_score:
+        found.failed.append(f"zxcvbn score below {min_score}")
+    if any(s and s in password.lower() for s in forbidden):
+        found.failed.append("contains a forbidden substring (policy password.forbidden_substrings)")
+    if password.lower() in weak_list():
+        found.failed.append("is on the default/trivial password list")
+    return found
+
+
+def reveal(value: Any) -> str | None:
+    """The text of a Secret (or of a plain string handed in by mistake); None for anything else."""
+    if isinstance(value, Secret):
+        value = value.reveal()
+    return value if isinstance(value, str) else None
+
+
+def secret_evidence(fact: Fact, strength: Strength, label: str) -> Evidence:
+    """Evidence about a secret fact: its own excerpt is never quoted (a driver might have put text there)."""
+    return fact_evidence(fact, strength.describe(label), excerpt=f"length {strength.length}, score {strength.score}")
+
+
+def strength_result(check_id: str, dev: DeviceFacts, key: str, label: str, policy, hints: list[str],
+                    silent_message: str) -> CheckResult:
+    """Pass when the secret fact `key` meets the password policy, fail with the broken rules otherwise."""
+    fact = dev.get(key)
+    if fact is None:
+        return undecided(check_id, dev, key, silent_message)
+    password = reveal(fact.value)
+    if password is None:
+        return CheckResult(check_id, "error", f"could not decide: fact {key} is not a password", dev.device_id,
+                           target(dev), [Evidence(f"{key} has type {type(fact.value).__name__}",
+                                                              source=fact.source, provenance=fact.provenance)],
+                           fact.provenance)
+    strength = assess(password, policy, hints + [dev.name])
+    evidence = [secret_evidence(fact, strength, label)]
+    if strength.failed:
+        return device_result(check_id, dev, "fail", f"{label} is weak: {'; '.join(strength.failed)}", evidence)
+    return device_result(check_id, dev, "pass", f"{label} is strong (length {strength.length}, "
+                         f"score {strength.score}/4)", evidence)
+
+
+def _test_evidence(test: Fact | None) -> list[Evidence]:
+    if test is None:
+        return []
+    info = test.value if isinstance(test.value, dict) else {}
+    detail = (f"gentle login test: {info.get('attempts', '?')} attempt(s), {info.get('tried', '?')} of "
+              f"{info.get('list_size', '?')} listed passwords tried, stopped: {info.get('stopped_reason', '?')}")
+    return [fact_evidence(test, detail)]
+
+
+def _undecided_test(check_id: str, dev: DeviceFacts, test: Fact, what: str) -> CheckResult:
+    info = test.value if isinstance(test.value, dict) else {}
+    stopped = str(info.get("stopped_reason") or dev.errors.get("credential_test") or "unknown reason")
+    evidence = _test_evidence(test)
+    if "lockout" in stopped.lower():
+        message = f"{what}: the gentle login test stopped at a lockout sign, not decided"
+    else:
+        message = f"{what}: the gentle login test is not decided yet ({stopped})"
+    return CheckResult(check_id, "error", message, dev.device_id, target(dev), evidence, test.provenance)
+
+
+def login_result(check_id: str, dev: DeviceFacts, what: str) -> CheckResult:
+    """Decide from default_credential_accepted (gentle login test or declared); an unfinished test is an
+    error; with no test, a stored password on the weak list still fails."""
+    accepted, test = dev.get("default_credential_accepted"), dev.get("credential_test")
+    if accepted is not None:
+        if not isinstance(accepted.value, bool):
+            return bad_value(check_id, dev, "default_credential_accepted", accepted, "is not true/false")
+        word = "accepted a default or trivial password" if accepted.value else "refused every listed password"
+        evidence = [fact_evidence(accepted, f"{what} {word}")] + _test_evidence(test)
+        return device_result(check_id, dev, "fail" if accepted.value else "pass", f"{what} {word}", evidence)
+    if test is not None:
+        return _undecided_test(check_id, dev, test, what)
+    stored = dev.get("admin_password")
+    password = reveal(stored.value) if stored is not None else None
+    if stored is not None and password is not None and password.lower() in weak_list():
+        evidence = [fact_evidence(stored, "the stored admin password is on the default/trivial password list",
+                                  excerpt=f"length {len(password)}")]
+        return device_result(check_id, dev, "fail", f"{what} uses a default or trivial password", evidence)
+    return undecided(check_id, dev, "default_credential_accepted",
+                     f"{what} not tested: run the gentle login test or declare default_credential_accepted")
