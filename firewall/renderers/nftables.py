@@ -20,7 +20,9 @@ def render_removal(forwards: list[PortForward]) -> list[str]:
             family, table, chain, handle = found.groups()
             lines.append(f"delete rule {family} {table} {chain} handle {handle}")
         elif _IPT.match(ref.rule_id or "") and ref.text.startswith("-A "):
-            lines.append("# iptables: " + "-D " + ref.text[3:])
+            # legacy iptables rules live outside nft's transaction: refuse rather than split one change in two
+            raise Unrenderable(f"iptables rule {ref.text!r}: remove it with `iptables -t nat -D {ref.text[3:]}` "
+                               "(not applied by the appliance: it cannot be made atomic with the nft changes)")
         else:
             raise Unrenderable(f"forward {ref.rule_id or ref.text!r} has no nft handle or iptables spec")
     return lines

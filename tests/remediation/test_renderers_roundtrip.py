@@ -73,3 +73,10 @@ def test_nftables_removal_by_handle_and_refusal_without_one():
     with pytest.raises(Unrenderable):
         render_removal("fortinet", config.forwards[:1])
     assert isinstance(config, RouterConfig)
+
+
+def test_legacy_iptables_rules_are_refused_with_the_exact_manual_command():
+    config = parse("linux", {"iptables-save": (SAMPLES / "linux" / "iptables_nat_S_docker_portmap_moby.txt").read_text()})
+    assert config.forwards
+    with pytest.raises(Unrenderable, match="iptables -t nat -D "):
+        render_removal("linux", config.forwards[:1])
