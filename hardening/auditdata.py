@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import current_app, has_app_context
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from hardening import drift, scoring, waivers
 from hardening.catalog import check_meta
@@ -44,7 +44,8 @@ def site_info(site: Site) -> SiteInfo:
 
 def site_inputs(sess: Session, site_id: int, context: dict[str, Any]) -> tuple[SiteInfo, list[DeviceSpec], dict]:
     site = sess.get(Site, site_id)
-    devices = sess.scalars(select(Device).where(Device.site_id == site_id).order_by(Device.id)).all()
+    devices = sess.scalars(select(Device).where(Device.site_id == site_id).order_by(Device.id)
+                           .options(selectinload(Device.credential))).all()     # one query, not one per device
     box = context.get("secret_box")
     extras = {"install_window_open": install_window_open(sess, site_id),
               "sensor_events": context["sensor_events"](site) if context.get("sensor_events") else None,

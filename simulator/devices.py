@@ -72,11 +72,7 @@ class SimDevice:
 
 def _http(address: str, port: int, app: Any) -> tuple[int, Callable[[], None]]:
     server, _thread = httpd.serve(address, port, app)
-
-    def close() -> None:
-        server.shutdown()
-        server.server_close()
-    return server.server_address[1], close
+    return server.server_address[1], lambda: httpd.stop(server)
 
 
 def _sip(address: str, port: int, header: str, realm: str, latency_ms: float) -> SipResponder:

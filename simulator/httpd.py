@@ -1,6 +1,8 @@
 """HTTP plumbing shared by every simulated web UI: HTTP/1.0, `Server: IST OIS`, latency and faults."""
 from __future__ import annotations
 
+import socket
+import socketserver
 import threading
 import time
 from dataclasses import dataclass, field
@@ -12,6 +14,9 @@ from urllib.parse import parse_qsl, urlsplit
 SERVER_HEADER = "IST OIS"       # [C-3p] nmap lines 8548, 9220, 9221, 10504
 GARBAGE = "<html><bo\x00\x1b\x7f dy><<<%%Mx\x01 ?? </t"   # what a 'garbled' fault serves
 MAX_BODY = 64 * 1024
+# An idle loop wakes this often; stop() pokes it awake at once. A hundred phones polling every 50 ms
+# cost the simulator 15% of a core doing nothing, which bench/site_audit.py then charged to the appliance.
+IDLE_POLL = 0.5
 
 
 @dataclass
@@ -112,11 +117,30 @@ class OisHttpServer(ThreadingHTTPServer):
         self.app = app
         super().__init__(address, OisHandler)
 
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind asks socket.getfqdn() for a reverse DNS name: for 127.0.0.x that is a
+        # query to the host's resolver (traffic off loopback) and, in a lab namespace, a 5 s timeout each
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = self.server_address[:2]
+
 
 def serve(address: str, port: int, app: WebApp) -> tuple[OisHttpServer, threading.Thread]:
     """Bind and serve `app` in a daemon thread; returns the server (its port may be ephemeral)."""
     httpd = OisHttpServer((address, port), app)
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": IDLE_POLL},
                               name=f"http-{address}:{httpd.server_address[1]}", daemon=True)
     thread.start()
     return httpd, thread
+
+
+def stop(httpd: OisHttpServer) -> None:
+    """Stop a serve loop without waiting out its poll interval (a connection wakes its select), then close."""
+    stopping = threading.Thread(target=httpd.shutdown, daemon=True)
+    stopping.start()
+    while stopping.is_alive():
+        try:
+            socket.create_connection(httpd.server_address[:2], timeout=0.2).close()
+        except OSError:
+            pass
+        stopping.join(0.05)
+    httpd.server_close()

@@ -53,7 +53,7 @@ class SipResponder:
         self.requests: list[str] = []          # methods seen, for tests
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind((address, port))
-        self.sock.settimeout(0.05)
+        self.sock.settimeout(1.0)            # idle wake-ups only as a fallback: shutdown() wakes it at once
         self.port = self.sock.getsockname()[1]
         self._stop = threading.Event()
         self.thread = threading.Thread(target=self._run, name=f"sip-{address}:{self.port}", daemon=True)
@@ -80,5 +80,9 @@ class SipResponder:
 
     def shutdown(self) -> None:
         self._stop.set()
-        self.thread.join(timeout=1)
+        try:
+            self.sock.sendto(b"", self.sock.getsockname())      # wakes the blocked recvfrom
+        except OSError:
+            pass
+        self.thread.join(timeout=2)
         self.sock.close()

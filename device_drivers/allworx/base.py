@@ -25,7 +25,6 @@ INVENTORY_KEYS = ("address", "name", "device_id", "wan_address", "ports", "snmp"
 class DriverOptions:
     timeout: float = 3.0             # one web request
     probe_timeout: float = 1.0       # one TCP connect / banner / SIP answer
-    probe_workers: int = 8
     snmp_timeout: float = 1.0
     snmp_retries: int = 1
     scheme: str = "http"             # HTTPS on the admin UI is [U]
@@ -162,7 +161,7 @@ class AllworxDriverBase(DeviceDriver):
 
     def _gather_probes(self, facts: DeviceFacts) -> None:
         targets = self.probe_targets(facts)
-        results = probes.probe_all(self.address, targets, self.options.probe_timeout, self.options.probe_workers)
+        results = probes.probe_all(self.address, targets, self.options.probe_timeout)
         for key, fact in probes.to_facts(results).items():
             put(facts, key, fact)
         if not any(r.state == "open" for r in results):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import http.client
 import re
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,10 @@ from hardening.facts import Fact
 
 HTTP_PORTS = {80, 443, 8000, 8008, 8080, 8443}       # ask these with GET / at once
 TITLE = re.compile(r"<title>(.*?)</title>", re.I | re.S)
+PROBE_THREADS = 64        # one process-wide pool: each probe is short and bounded by its timeout
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
 
 
 @dataclass
@@ -78,7 +83,7 @@ def _result(name: str, seen: dict[str, Any], banner: str) -> PortProbe:
                      detail=seen.get("reason", ""))
 
 
-def probe_all(address: str, targets: list[tuple[str, int]], timeout: float, workers: int = 8) -> list[PortProbe]:
+def probe_all(address: str, targets: list[tuple[str, int]], timeout: float) -> list[PortProbe]:
     """targets: (kind, port) pairs probed in parallel, results in target order. kind: "http" (ask
     GET / at once), "tcp" (wait for a greeting, then try HTTP) or "sip" (OPTIONS over UDP)."""
     def one(target: tuple[str, int]) -> PortProbe:
@@ -87,8 +92,17 @@ def probe_all(address: str, targets: list[tuple[str, int]], timeout: float, work
             return probe_sip(address, port, timeout)
         return probe_tcp(address, port, timeout, ask_http=True if kind == "http" else None)
 
-    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(targets) or 1))) as pool:
-        return list(pool.map(one, targets))
+    return list(_shared_pool().map(one, targets))
+
+
+def _shared_pool() -> ThreadPoolExecutor:
+    """The pool is shared, not made per device: starting threads while a hundred device gathers hold
+    the GIL cost more than the probes themselves (measured in bench/site_audit.py)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=PROBE_THREADS, thread_name_prefix="probe")
+        return _pool
 
 
 def to_facts(results: list[PortProbe]) -> dict[str, Fact]:

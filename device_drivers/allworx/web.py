@@ -1,9 +1,17 @@
-"""The web admin channel (requests): login session, reading settings through the web map, writing them."""
+"""The web admin channel (http.client): login session, reading settings through the web map, writing them.
+
+Plain http.client rather than requests: an audit reads a hundred devices at once in one process, and
+requests' per-request work was most of the appliance's CPU in bench/site_audit.py (IST OIS speaks
+HTTP/1.0, one connection per request, one session cookie: nothing requests adds is needed here).
+"""
 from __future__ import annotations
 
+import http.client
+import socket
+import ssl
+from http.cookies import CookieError, SimpleCookie
 from typing import Any, Iterable
-
-import requests
+from urllib.parse import urlencode, urlsplit
 
 from device_drivers.allworx import webmap
 from device_drivers.allworx.errors import AuthFailed, ChangeRejected, ChannelError, ChannelTimeout, Garbled, \
@@ -12,50 +20,117 @@ from device_drivers.allworx.forms import ParsedPage, parse
 from device_drivers.allworx.webmap import Setting, WebMap
 from hardening.facts import Fact, Secret
 
+MAX_REDIRECTS = 5
+MAX_BODY = 2 * 1024 * 1024          # an admin page is a few kB; a device streaming more is not trusted
+USER_AGENT = "allworx-hardening"
+
 
 class WebClient:
     """One HTTP session to one device; every failure becomes a ChannelError naming its reason."""
 
     def __init__(self, address: str, port: int, timeout: float, lockout_signs: Iterable[str] = (),
                  scheme: str = "http"):
-        self.base = f"{scheme}://{address}:{port}"
+        if scheme not in ("http", "https"):
+            raise ValueError(f"scheme must be http or https, got {scheme!r}")
+        self.address, self.port, self.scheme = address, port, scheme
+        host = f"[{address}]" if ":" in address else address
+        self.base = f"{scheme}://{host}:{port}"
         self.timeout = timeout
         self.lockout_signs = [s.lower() for s in lockout_signs]
-        self.session = requests.Session()
-        self.session.trust_env = False          # never send device traffic through an env proxy
+        self.cookies: dict[str, str] = {}
 
     def close(self) -> None:
-        self.session.close()
+        self.cookies.clear()             # nothing else is held: every request has its own connection
 
     def fetch(self, path: str, data: dict[str, str] | None = None) -> tuple[ParsedPage, str]:
         """GET (or POST when data is given) a page, following redirects; returns (parsed, text)."""
+        method, body = ("POST", urlencode(data)) if data is not None else ("GET", None)
+        for _ in range(MAX_REDIRECTS + 1):
+            status, location, text = self._request(method, path, body)
+            if status in (301, 302, 303, 307, 308) and location:
+                path = self._same_device(path, location)
+                if status in (301, 302, 303):
+                    method, body = "GET", None
+                continue
+            if status == 403:
+                raise AuthFailed(f"403 Forbidden on {path} (no valid session)")
+            if status >= 400:
+                raise ChannelError(f"HTTP {status} on {path}")
+            return parse(text), text
+        raise ChannelError(f"{self.base}{path}: more than {MAX_REDIRECTS} redirects")
+
+    def _request(self, method: str, path: str, body: str | None) -> tuple[int, str, str]:
         url = self.base + path
+        conn = self._connection()
+        headers = {"User-Agent": USER_AGENT, "Accept": "text/html"}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        if body is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
         try:
-            resp = self.session.request("POST" if data is not None else "GET", url, data=data,
-                                        timeout=self.timeout)
-        except requests.Timeout:
+            conn.request(method, path, body=body, headers=headers)
+            resp = conn.getresponse()
+            raw = resp.read(MAX_BODY + 1)
+        except (socket.timeout, TimeoutError):
             raise ChannelTimeout(f"no answer from {url} within {self.timeout:g}s") from None
-        except requests.ConnectionError as exc:
-            raise Unreachable(f"{url}: {_short(exc)}") from None
-        except requests.RequestException as exc:
+        except ConnectionRefusedError:
+            raise Unreachable(f"{url}: Connection refused") from None
+        except (ConnectionResetError, http.client.RemoteDisconnected):
+            raise Unreachable(f"{url}: Connection reset") from None
+        except (OSError, http.client.HTTPException) as exc:
             raise ChannelError(f"{url}: {_short(exc)}") from None
-        if resp.status_code == 403:
-            raise AuthFailed(f"403 Forbidden on {path} (no valid session)")
-        if resp.status_code >= 400:
-            raise ChannelError(f"HTTP {resp.status_code} on {path}")
-        return parse(resp.text), resp.text
+        finally:
+            conn.close()
+        if len(raw) > MAX_BODY:
+            raise Garbled(f"{url}: answer larger than {MAX_BODY // 1024} kB")
+        self._keep_cookies(resp.msg.get_all("Set-Cookie") or [])
+        charset = resp.msg.get_content_charset() or "utf-8"
+        try:
+            text = raw.decode(charset, "replace")
+        except LookupError:
+            text = raw.decode("utf-8", "replace")
+        return resp.status, resp.getheader("Location", ""), text
+
+    def _connection(self) -> http.client.HTTPConnection:
+        if self.scheme == "https":
+            return http.client.HTTPSConnection(self.address, self.port, timeout=self.timeout,
+                                               context=ssl.create_default_context())
+        return http.client.HTTPConnection(self.address, self.port, timeout=self.timeout)
+
+    def _same_device(self, current: str, location: str) -> str:
+        """A redirect's path; a redirect to another host or port is refused, never followed."""
+        parts = urlsplit(location)
+        if parts.netloc and (parts.hostname != self.address or (parts.port or self.port) != self.port):
+            raise ChannelError(f"{self.base}{current}: redirect to another host ({parts.netloc}) not followed")
+        path = parts.path or "/"
+        if not path.startswith("/"):
+            path = current.rsplit("/", 1)[0] + "/" + path
+        return path + (f"?{parts.query}" if parts.query else "")
+
+    def _keep_cookies(self, headers: list[str]) -> None:
+        for header in headers:
+            jar = SimpleCookie()
+            try:
+                jar.load(header)
+            except CookieError:
+                continue                 # a malformed cookie is no session: the login then reads as refused
+            for name, morsel in jar.items():
+                if morsel["max-age"] == "0" or (morsel.value == "" and morsel["expires"]):
+                    self.cookies.pop(name, None)
+                else:
+                    self.cookies[name] = morsel.value
 
     def try_login(self, login: dict[str, Any], password: str, username: str | None = None) -> str:
         """One login attempt: 'ok', 'bad' or 'locked' (a lockout sign in the answer)."""
         form = {login["password_field"]: password}
         if login.get("username_field"):
             form[login["username_field"]] = username or ""
-        self.session.cookies.clear()
+        self.cookies.clear()
         try:
             _page, text = self.fetch(login["path"], form)
         except AuthFailed:
             return "bad"                        # an IST OIS bare 403 on the landing page
-        if self.session.cookies.get(login["cookie"]):
+        if self.cookies.get(login["cookie"]):
             return "ok"
         lowered = text.lower()
         return "locked" if any(sign in lowered for sign in self.lockout_signs) else "bad"

@@ -4,6 +4,7 @@ from __future__ import annotations
 import copy
 import functools
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Container, Mapping
@@ -11,6 +12,7 @@ from typing import Any, Container, Mapping
 import yaml
 
 DATA = Path(__file__).parent / "data"
+_load_lock = threading.Lock()
 
 
 class WebMapError(ValueError):
@@ -60,8 +62,13 @@ class WebMap:
         return next((name for name, page in self.pages.items() if page["path"] == path), None)
 
 
-@functools.cache
 def raw() -> dict[str, Any]:
+    with _load_lock:           # a hundred gathers start at once: parse the file once, not per thread
+        return _load()
+
+
+@functools.cache
+def _load() -> dict[str, Any]:
     with open(DATA / "webmap.yaml", encoding="utf-8") as fh:
         return yaml.safe_load(fh)
 

@@ -6,6 +6,7 @@ secret, nor any part of it (so a forbidden substring is not named, only that one
 from __future__ import annotations
 
 import functools
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +17,10 @@ from hardening.checks._device import bad_value, device_result, fact_evidence, ta
 from hardening.facts import DeviceFacts, Fact, Secret
 from hardening.results import CheckResult, Evidence
 
-_SCORED_CHARS = 128       # zxcvbn slows down sharply on long input; a longer secret is long enough anyway
+_SCORED_CHARS = 72        # zxcvbn refuses longer input (and slows down on it); a longer secret is long enough
+# zxcvbn keeps each call's user inputs in a module-global dictionary: two audits scoring at once would
+# score against each other's hints
+_zxcvbn_lock = threading.Lock()
 
 
 @functools.cache
@@ -48,7 +52,7 @@ def assess(password: str, policy, hints: list[str]) -> Strength:
     """Score one password against policy `password` and the weak list; `hints` are words zxcvbn should
     treat as guessable (device and site names)."""
     min_length, min_score, forbidden = _rules(policy)
-    score = int(zxcvbn(password[:_SCORED_CHARS], user_inputs=[h for h in hints if h])["score"]) if password else 0
+    score = _score(password[:_SCORED_CHARS], [h for h in hints if h]) if password else 0
     found = Strength(len(password), score)
     if not password:
         found.failed.append("empty")
@@ -61,6 +65,11 @@ def assess(password: str, policy, hints: list[str]) -> Strength:
     if password.lower() in weak_list():
         found.failed.append("is on the default/trivial password list")
     return found
+
+
+def _score(password: str, hints: list[str]) -> int:
+    with _zxcvbn_lock:
+        return int(zxcvbn(password, user_inputs=hints)["score"])
 
 
 def reveal(value: Any) -> str | None:

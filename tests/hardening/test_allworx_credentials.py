@@ -150,6 +150,26 @@ def test_zxcvbn_uses_the_device_and_site_names():
     assert named.status == "fail" and "zxcvbn score below 3" in named.message
 
 
+def test_a_long_passphrase_is_scored_not_an_error():
+    # zxcvbn refuses input over 72 characters; a 100-character secret must still be judged (strong)
+    passphrase = "correct-Horse-battery-Staple-" * 4
+    result = one("AWX-PX-002", dev("px_expander", admin_password=secret(passphrase[:100])))
+    assert result.status == "pass" and "length 100" in result.message
+
+
+def test_scores_do_not_mix_hints_between_threads():
+    # zxcvbn keeps the current call's hints in a module global: concurrent audits must not see each other's
+    import concurrent.futures as cf
+    policy = Policy({"password": {"min_length": 8}})
+
+    def score(with_hint: bool) -> bool:
+        return not assess("Riverbend-Clinic", policy, ["Riverbend-Clinic"] if with_hint else ["x"]).failed
+
+    with cf.ThreadPoolExecutor(8) as pool:
+        verdicts = list(pool.map(score, [i % 2 == 0 for i in range(400)]))
+    assert verdicts == [i % 2 == 1 for i in range(400)]
+
+
 def test_non_secret_value_is_error():
     result = one("AWX-PHN-002", dev(pnp_secret_key=Fact(1234, "declared", "declared", "")))
     assert result.status == "error" and "not a password" in result.message

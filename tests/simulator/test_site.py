@@ -132,3 +132,12 @@ def test_cli_rejects_bad_arguments():
     proc = subprocess.run([sys.executable, "-m", "simulator", "--preset", "insecure", "--base-port", "70000"],
                           cwd=ROOT, capture_output=True, text=True, timeout=30)
     assert proc.returncode == 2 and "base_port must be" in proc.stderr
+
+
+def test_listeners_do_no_reverse_dns(monkeypatch):
+    # http.server would ask getfqdn() per listener: a DNS query off loopback (and a 5 s stall in a netns)
+    def refuse(*_args):
+        raise AssertionError("the simulator must not resolve names")
+    monkeypatch.setattr(socket, "getfqdn", refuse)
+    with start_site("insecure", snmp=False, phones=2, px=1) as site:
+        assert len(site.devices) == 4
