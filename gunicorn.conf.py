@@ -2,6 +2,7 @@
 
 TLS is on when AWXH_TLS_CERT and AWXH_TLS_KEY name a certificate and key.
 """
+import ipaddress
 import os
 
 bind = os.environ.get("AWXH_BIND", "0.0.0.0:8443" if os.environ.get("AWXH_TLS_CERT") else "127.0.0.1:8000")
@@ -22,3 +23,23 @@ access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
 certfile = os.environ.get("AWXH_TLS_CERT") or None
 keyfile = os.environ.get("AWXH_TLS_KEY") or None
 preload_app = False          # each worker opens its own database connections
+
+
+
+def on_starting(server):
+    """Tokens must not cross the LAN in clear: a non-loopback bind needs TLS (or an explicit override).
+    A hook, not a check at import, so that a --bind on the command line is judged too; it runs before
+    any socket is bound."""
+    if server.cfg.certfile or os.environ.get("AWXH_ALLOW_PLAINTEXT") == "1":
+        return
+    for address in server.cfg.bind:
+        host = "127.0.0.1" if address.startswith("unix:") else address.rsplit(":", 1)[0].strip("[]")
+        try:
+            loopback = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = host == "localhost"
+        if not loopback:
+            message = (f"refusing to serve plain HTTP on {address}: set AWXH_TLS_CERT and AWXH_TLS_KEY, bind "
+                       "127.0.0.1, or set AWXH_ALLOW_PLAINTEXT=1 behind a TLS proxy")
+            server.log.error(message)
+            raise SystemExit(message)
