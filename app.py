@@ -38,8 +38,19 @@ def create_app(config: object | dict | None = None) -> Flask:
     api.register_blueprints(rest)
     record_mutations(app)
     request_guards.install(app)
+    _disk_full_is_507(app, rest)
     _serve_swagger_assets(app)
     return app
+
+
+def _disk_full_is_507(app: Flask, rest: Api) -> None:
+    """An unexpected error is the JSON 500; a full disk (the database cannot write) is a 507 that says so."""
+    def server_error(error):
+        if store.db.disk_full(getattr(error, "original_exception", None)):
+            return {"code": 507, "status": "Insufficient Storage",
+                    "message": "The appliance's disk is full: free space in its data directory, then retry."}, 507
+        return rest.handle_http_exception(error)
+    app.register_error_handler(500, server_error)
 
 
 def _serve_swagger_assets(app: Flask) -> None:

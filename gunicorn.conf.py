@@ -12,8 +12,10 @@ threads = int(os.environ.get("AWXH_THREADS", "8"))          # device I/O waits, 
 timeout = 120                                                # live router reads can take tens of seconds
 graceful_timeout = 30
 keepalive = 5
-max_requests = 2000                                          # recycle workers to cap slow leaks
-max_requests_jitter = 200
+# recycle workers to cap slow leaks, rarely and apart: a worker needs ~2 s to boot, and two workers that
+# hit a small limit together leave no one serving (seen as 5 s stalls in bench/api_load.py)
+max_requests = 50000
+max_requests_jitter = 25000
 limit_request_line = 8190
 limit_request_fields = 100
 accesslog = "-"
@@ -22,6 +24,7 @@ errorlog = "-"
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
 certfile = os.environ.get("AWXH_TLS_CERT") or None
 keyfile = os.environ.get("AWXH_TLS_KEY") or None
+control_socket_disable = True  # gunicorn 27's default ~/.gunicorn/gunicorn.ctl is shared by every instance
 preload_app = False          # each worker opens its own database connections
 
 

@@ -6,17 +6,15 @@ from typing import TypeVar
 from flask_smorest import abort
 from sqlalchemy.exc import IntegrityError
 
+from api.fields import SQLITE_MAX_INT  # noqa: F401  (api.pagination imports it from here)
 from store.db import session
 
 T = TypeVar("T")
 
 
-SQLITE_MAX_INT = 2**63 - 1
-
-
 def get_or_404(model: type[T], item_id: int) -> T:
-    # Flask's int converter takes any size; SQLite integers stop at 2**63 - 1
-    item = session().get(model, item_id) if item_id <= SQLITE_MAX_INT else None
+    # Flask's int converter takes any size; SQLite integers are -2**63 .. 2**63 - 1
+    item = session().get(model, item_id) if -SQLITE_MAX_INT - 1 <= item_id <= SQLITE_MAX_INT else None
     if item is None:
         abort(404, message=f"{model.__name__} {item_id} not found.")
     return item

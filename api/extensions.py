@@ -8,11 +8,14 @@ documented error responses) is added in one place. Each decorator both enforces 
 from __future__ import annotations
 
 import functools
+import json
+import re
 
 import flask_smorest
-from flask import request
+from flask import current_app, request
 from flask_smorest import abort
 import marshmallow as ma
+from webargs.flaskparser import FlaskParser
 
 from api import auth
 
@@ -49,6 +52,9 @@ class Api(flask_smorest.Api):
     def handle_http_exception(self, error):
         """The JSON error shape, keeping werkzeug's own headers (405 must list Allow, RFC 9110)."""
         payload, status, headers = super().handle_http_exception(error)
+        if status == 413 and "message" not in payload:      # werkzeug's own, raised on reading the body
+            payload = {**payload, "message": f"Request body larger than "
+                                             f"{current_app.config.get('MAX_CONTENT_LENGTH')} bytes."}
         allow = getattr(error, "valid_methods", None)
         if allow:
             headers = {**headers, "Allow": ", ".join(allow)}
@@ -58,7 +64,48 @@ class Api(flask_smorest.Api):
 PAGINATION_KEYS = {"page", "page_size"}
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _lone_surrogate_at(value, path: tuple = ()) -> tuple | None:
+    """Where a string (or object key) holds a lone UTF-16 surrogate ("\\ud800" is valid JSON text,
+    but no UTF-8 can store it: the database write would fail)."""
+    if isinstance(value, str):
+        return path if _SURROGATE.search(value) else None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        if isinstance(key, str) and _SURROGATE.search(key):
+            return path + (key.encode("utf-8", "backslashreplace").decode(),)
+        found = _lone_surrogate_at(item, path + (key,))
+        if found is not None:
+            return found
+    return None
+
+
+class _ArgumentsParser(FlaskParser):
+    def _raw_load_json(self, req):
+        try:
+            data = super()._raw_load_json(req)
+        except json.JSONDecodeError:
+            raise
+        except (ValueError, RecursionError) as exc:
+            # json.loads also raises a plain ValueError (a number beyond Python's 4300-digit limit
+            # for int()) and RecursionError (nesting the request guard could not see): both are bad
+            # input, answered like any invalid JSON body, not with a 500.
+            self._handle_invalid_json_error(exc, req)
+        where = _lone_surrogate_at(data)
+        if where:
+            message = "Not valid Unicode (a lone surrogate such as \\ud800)."
+            errors: object = [message]
+            for key in reversed(where):
+                errors = {key: errors}
+            abort(422, message=message, errors={"json": errors})
+        return data
+
+
 class Blueprint(flask_smorest.Blueprint):
+    ARGUMENTS_PARSER = _ArgumentsParser()
+
     def arguments(self, schema, *, location="json", **kwargs):
         """As flask-smorest's, and a query string with a parameter the schema lacks is a 422.
 
@@ -102,6 +149,11 @@ class Blueprint(flask_smorest.Blueprint):
             return wrapper
         return decorator
 
+    def links(self, status: int, **links: dict):
+        """Document the OpenAPI links of a response: the calls a client can make next with its values
+        (an id, the ETag for If-Match). Stateful clients and fuzzers follow them."""
+        return self.doc(responses={status: {"links": links}})
+
     def errors(self, *codes: int):
         """Document error responses a view can return (the flask-smorest error shape)."""
         def decorator(func):
@@ -109,6 +161,25 @@ class Blueprint(flask_smorest.Blueprint):
                 func = self.alt_response(code, response=_ref(code))(func)
             return func
         return decorator
+
+
+def link(path: str, method: str, description: str, request_body: dict | None = None, **parameters: str) -> dict:
+    """An OpenAPI link to the operation `method path` (e.g. "/api/v1/sites/{site_id}", "get").
+
+    Parameters are given as name=expression; "If_Match" is the If-Match header. The usual expressions:
+    ID = "$response.body#/id", ETAG = "$response.header.ETag".
+    """
+    pointer = path.replace("~", "~0").replace("/", "~1")
+    out: dict = {"operationRef": f"#/paths/{pointer}/{method}", "description": description}
+    params = {("header.If-Match" if name == "If_Match" else f"path.{name}"): value for name, value in parameters.items()}
+    if params:
+        out["parameters"] = params
+    if request_body is not None:
+        out["requestBody"] = request_body
+    return out
+
+
+ID, ETAG = "$response.body#/id", "$response.header.ETag"
 
 
 def _ref(code: int) -> str:

@@ -19,6 +19,19 @@ NETWORK_DOC = {"anyOf": [{"pattern": IPV4_CIDR_PATTERN}, {"pattern": IPV6_CIDR_P
                "description": "CIDR network; host bits are cleared (192.168.1.5/24 -> 192.168.1.0/24)"}
 
 
+class FullRegexp(ma.validate.Regexp):
+    r"""Regexp validation of the whole value (documented as the same `pattern`).
+
+    marshmallow's Regexp uses re.match, and Python's `$` also matches before a final newline: "name\n"
+    would pass "^[^\x00-\x1f]+$". A JSON Schema validator (and so every client) would refuse it.
+    """
+
+    def __call__(self, value):
+        if not isinstance(value, str) or self.regex.fullmatch(value) is None:
+            raise ma.ValidationError(self._format_error(value))
+        return value
+
+
 class IPAddress(ma.fields.String):
     """An IPv4/IPv6 address, stored as its canonical string."""
     default_error_messages = {"invalid_ip": "Not a valid IP address."}
@@ -51,6 +64,19 @@ class Network(ma.fields.String):
             raise self.make_error("invalid_network") from None
 
 
+SQLITE_MAX_INT = 2**63 - 1
+
+
+class Id(ma.fields.Integer):
+    """A row id given in a body or query: 1 .. 2**63-1 (SQLite's integer range; a bigger Python int
+    cannot even be sent to the database)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("validate", ma.validate.Range(1, SQLITE_MAX_INT))
+        kwargs.setdefault("strict", True)
+        super().__init__(**kwargs)
+
+
 class Port(ma.fields.Integer):
     def __init__(self, **kwargs):
         kwargs.setdefault("validate", ma.validate.Range(1, 65535))
@@ -61,8 +87,8 @@ class Port(ma.fields.Integer):
 def name_field(**kwargs) -> ma.fields.String:
     """A human name: 1-100 printable characters, no control characters."""
     return ma.fields.String(validate=[ma.validate.Length(1, 100),
-                                      ma.validate.Regexp(r"^[^\x00-\x1f\x7f]+$",
-                                                         error="Must not contain control characters.")],
+                                      FullRegexp(r"^[^\x00-\x1f\x7f]+$",
+                                                 error="Must not contain control characters.")],
                             **kwargs)
 
 

@@ -33,6 +33,11 @@ def install(app: Flask) -> None:
     @app.before_request
     def _limit_json_nesting():
         # Python's json module recurses per level; a deep body would end in RecursionError (a 500).
-        if request.is_json and request.content_length:
-            if json_depth_exceeds(request.get_data(cache=True), MAX_JSON_DEPTH):
+        # A chunked body has no Content-Length and must be looked at too, its size included.
+        if request.is_json and (request.content_length or request.environ.get("wsgi.input_terminated")):
+            body, limit = request.get_data(cache=True), app.config.get("MAX_CONTENT_LENGTH")
+            if request.content_length is None and limit and len(body) >= limit:
+                # werkzeug stops reading a chunked body at the limit; the rest would look like bad JSON
+                abort(413, message=f"Request body larger than {limit} bytes.")
+            if json_depth_exceeds(body, MAX_JSON_DEPTH):
                 abort(400, message=f"JSON nested deeper than {MAX_JSON_DEPTH} levels.")

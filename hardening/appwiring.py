@@ -16,6 +16,8 @@ def init_app(app: Flask) -> None:
     db = app.extensions["db"]
     with db.session() as sess:
         audits.sweep_stale(sess)
+    from hardening.remediation import engine
+    engine.sweep_interrupted(db)                 # changes whose apply died with an earlier process
     runner = AuditRunner(db, lambda: audit_context(app), max_parallel=app.config["AUDITS_IN_PARALLEL"],
                          synchronous=app.config["AUDITS_SYNCHRONOUS"])
     app.extensions["audit_runner"] = runner

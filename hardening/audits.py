@@ -8,7 +8,10 @@ audits of one site from being active at once, across every gunicorn worker.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -16,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+import store.db
 from hardening import auditdata
 from hardening.gather import gather_site
 from hardening.profiles import load_profile
@@ -26,6 +30,9 @@ from store.models import utcnow
 log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 2.0
 STALE_AFTER = timedelta(seconds=30)
+RECORD_RETRY_SECONDS = 3600.0
+DISK_FULL = ("the appliance's disk is full: this audit's results could not be stored; free space in its data "
+             "directory, then re-run it")
 
 
 class AuditConflict(Exception):
@@ -48,15 +55,39 @@ def create_audit(sess: Session, site_id: int, profile: str, requested_by: str,
     return audit
 
 
+def process_name() -> str:
+    """This process as the owner of work in the database (an audit's `runner`): host:pid."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def process_gone(name: str) -> bool:
+    """True when `name` (see process_name) is a process of this host that has ended, or is this very
+    process (a start-up sweep runs before the process has taken any work; in a container a restarted
+    worker often gets its predecessor's pid). False when unknown: another host, or an unparsable name."""
+    host, _, pid = (name or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    if int(pid) == os.getpid():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:           # it exists, under another user
+        return False
+    return False
+
+
 def sweep_stale(sess: Session, now=None) -> list[int]:
-    """Mark audits whose runner stopped heart-beating as interrupted; returns their ids."""
+    """Start-up sweep: mark audits as interrupted whose runner stopped heart-beating, or whose runner
+    process on this host is gone (a restart within STALE_AFTER); returns their ids."""
     now = now or utcnow()
     cutoff = now - STALE_AFTER
     stale = sess.scalars(select(Audit).where(Audit.state.in_(ACTIVE_AUDIT_STATES))).all()
     ids = []
     for audit in stale:
         last = audit.heartbeat_at or audit.created_at
-        if last < cutoff:
+        if last < cutoff or (audit.state == "running" and process_gone(audit.runner)):
             audit.state, audit.finished_at = "interrupted", now
             audit.error = "the appliance stopped while this audit ran; re-run it"
             ids.append(audit.id)
@@ -83,7 +114,10 @@ class _Heartbeat(threading.Thread):
 
     def run(self) -> None:
         while not self.stop.wait(HEARTBEAT_SECONDS):
-            self.beat()
+            try:
+                self.beat()
+            except Exception as exc:         # noqa: BLE001  (disk full, locked: beat again next time)
+                log.warning("audit %s: heartbeat not written: %s", self.audit_id, exc)
 
     def beat(self) -> None:
         with self.db.session() as sess:
@@ -95,7 +129,13 @@ class _Heartbeat(threading.Thread):
 def execute(db, audit_id: int, runner: str, context: dict[str, Any]) -> None:
     """Run a queued audit to completion (or failure); safe to call from any worker thread."""
     with db.session() as sess:
-        if not _claim(sess, audit_id, runner):
+        try:
+            claimed = _claim(sess, audit_id, runner)
+        except Exception as exc:
+            if store.db.disk_full(exc):
+                _record_later(db, audit_id, DISK_FULL)
+            raise
+        if not claimed:
             return                                   # another runner has it, or it is not queued
         audit = sess.get(Audit, audit_id)
         heartbeat = _Heartbeat(db, audit_id)
@@ -105,13 +145,42 @@ def execute(db, audit_id: int, runner: str, context: dict[str, Any]) -> None:
         except Exception as exc:                     # the audit fails visibly; the process carries on
             log.exception("audit %s failed", audit_id)
             sess.rollback()
-            audit = sess.get(Audit, audit_id)
-            audit.state, audit.finished_at = "failed", utcnow()
-            audit.error = f"{type(exc).__name__}: {exc}"
-            sess.commit()
+            error = DISK_FULL if store.db.disk_full(exc) else f"{type(exc).__name__}: {exc}"
+            try:
+                audit = _mark_failed(sess, audit_id, error)
+            except Exception as again:
+                if store.db.disk_full(again):
+                    _record_later(db, audit_id, error)
+                raise
             auditdata.after_audit(sess, audit, context)
         finally:
             heartbeat.stop.set()
+
+
+def _record_later(db, audit_id: int, error: str) -> None:
+    """The failure could not be written (the disk is full). Keep trying in the background, so the audit
+    does not stay active, blocking its site, once there is room again."""
+    def retry() -> None:
+        deadline = time.monotonic() + RECORD_RETRY_SECONDS
+        while time.monotonic() < deadline:
+            time.sleep(HEARTBEAT_SECONDS)
+            try:
+                with db.session() as sess:
+                    sess.execute(update(Audit).where(Audit.id == audit_id, Audit.state.in_(ACTIVE_AUDIT_STATES))
+                                 .values(state="failed", finished_at=utcnow(), error=error))
+                    sess.commit()
+                return
+            except Exception as exc:         # noqa: BLE001  (still no room: try again)
+                log.debug("audit %s: failure still not recorded: %s", audit_id, exc)
+        log.error("audit %s: its failure could not be recorded (%s); a restart marks it interrupted", audit_id, error)
+    threading.Thread(target=retry, daemon=True, name=f"audit-{audit_id}-outcome").start()
+
+
+def _mark_failed(sess: Session, audit_id: int, error: str) -> Audit:
+    audit = sess.get(Audit, audit_id)
+    audit.state, audit.finished_at, audit.error = "failed", utcnow(), error
+    sess.commit()
+    return audit
 
 
 def _run(sess: Session, audit: Audit, heartbeat: _Heartbeat, context: dict[str, Any]) -> None:

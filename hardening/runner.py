@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import concurrent.futures as cf
-import os
-import socket
 from typing import Any, Callable
 
 from hardening import audits
@@ -17,7 +15,7 @@ class AuditRunner:
         self.db = db
         self.context_factory = context_factory
         self.synchronous = synchronous
-        self.name = f"{socket.gethostname()}:{os.getpid()}"
+        self.name = audits.process_name()
         self.pool = cf.ThreadPoolExecutor(max_workers=max_parallel, thread_name_prefix="audit")
         self.futures: dict[int, cf.Future] = {}
 

@@ -6,6 +6,7 @@ import logging
 from sqlalchemy import select
 
 from hardening import audits, cron
+from hardening.profiles import UnknownProfile
 from store.audit_models import Schedule
 from store.models import utcnow
 
@@ -26,6 +27,10 @@ def tick(db, submit, now=None) -> list[int]:
                 audit = audits.create_audit(sess, schedule.site_id, schedule.profile, f"schedule:{schedule.id}")
             except audits.AuditConflict:
                 log.info("schedule %s: site %s is already being audited", schedule.id, schedule.site_id)
+                sess.commit()
+                continue
+            except UnknownProfile as exc:      # a profile removed since: skip it, keep the others going
+                log.warning("schedule %s: %s", schedule.id, exc)
                 sess.commit()
                 continue
             schedule.last_audit_id = audit.id

@@ -2,8 +2,10 @@
 
 Signature: X-AWXH-Signature = "sha256=" + hex(HMAC-SHA256(secret, timestamp + "." + body)), with the
 timestamp in X-AWXH-Timestamp, so a receiver can reject replays. Targets are checked twice: the URL
-when it is stored (scheme, no credentials, no control characters) and the resolved address when a
-delivery is sent (public addresses only, unless an operator allows a network), and
+when it is stored (scheme, no credentials, no control characters raw or percent-encoded, and a host
+given as an address, in any spelling, or as localhost must be public unless allowed) and the address
+when a delivery is sent: every resolved address, and again the address actually connected to (DNS
+may answer differently the second time). Public addresses only, unless an operator allows a network;
 redirects are never followed: a webhook cannot be turned against the appliance's own network.
 """
 from __future__ import annotations
@@ -17,9 +19,11 @@ import socket
 import time
 from datetime import timedelta
 from typing import Any, Iterable
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import requests
+import urllib3
+from requests.adapters import HTTPAdapter
 from sqlalchemy import select
 
 from store.audit_models import Webhook, WebhookDelivery
@@ -35,10 +39,19 @@ class UnsafeTarget(ValueError):
     pass
 
 
+def _has_blank_or_control(text: str) -> bool:
+    return any(ord(c) < 0x21 or 0x7F <= ord(c) <= 0x9F or c.isspace() for c in text)
+
+
 def check_url(url: str) -> str:
     """Refuse URLs that could smuggle headers or credentials, or are not http(s)."""
-    if any(ord(c) < 0x21 or ord(c) == 0x7F for c in url):
+    if _has_blank_or_control(url):
         raise UnsafeTarget("URL must not contain spaces or control characters")
+    decoded = url
+    for _ in range(3):                  # %0d, and %250d for a receiver that decodes twice
+        decoded = unquote(decoded)
+    if _has_blank_or_control(decoded):
+        raise UnsafeTarget("URL must not contain spaces or control characters, not even percent-encoded")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UnsafeTarget("URL must be http:// or https:// with a host")
@@ -47,18 +60,83 @@ def check_url(url: str) -> str:
     return url
 
 
+def _vet(host: str, address: str, allowed: Iterable[str], verb: str = "resolves to") -> None:
+    addr = ipaddress.ip_address(address.split("%", 1)[0])          # fe80::1%eth0: the zone is no part of it
+    if addr.version == 6 and addr.ipv4_mapped is not None:
+        addr = addr.ipv4_mapped                                     # ::ffff:10.0.0.1 is 10.0.0.1
+    if any(addr in ipaddress.ip_network(n) for n in allowed):
+        return
+    if not addr.is_global or addr.is_multicast:     # loopback, link-local (cloud metadata), private LAN ...
+        what = host if host == str(addr) else f"{host} {verb} {addr}"
+        raise UnsafeTarget(f"{what}: a non-public address; allow it explicitly with "
+                           "WEBHOOK_ALLOWED_NETWORKS if the receiver really lives there")
+
+
+def literal_address(host: str) -> str | None:
+    """The address a URL host names without any DNS lookup, in every spelling resolvers accept:
+    IPv6, dotted quad, and the legacy inet_aton forms (2130706433, 0177.0.0.1, 0x7f.1, 127.1)."""
+    try:
+        return str(ipaddress.ip_address(host.split("%", 1)[0]))
+    except ValueError:
+        pass
+    try:
+        return socket.inet_ntoa(socket.inet_aton(host))
+    except OSError:
+        return None
+
+
+def check_target(url: str, allowed: Iterable[str] = ()) -> str:
+    """At store time: a URL whose host is an address (or localhost) must be public unless allowed.
+    Names are looked up only when a delivery is sent (check_address)."""
+    host = (urlsplit(check_url(url)).hostname or "").rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):        # RFC 6761: always loopback
+        _vet(host, "127.0.0.1", allowed, "is")
+    address = literal_address(host)
+    if address is not None:
+        _vet(host, address, allowed, "is")
+    return url
+
+
 def check_address(host: str, port: int, allowed: Iterable[str] = ()) -> str:
     """Resolve and vet the target address at send time (DNS can change after the URL was stored)."""
-    nets = [ipaddress.ip_network(n) for n in allowed]
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     for info in infos:
-        addr = ipaddress.ip_address(info[4][0])
-        if any(addr in n for n in nets):
-            continue
-        if not addr.is_global:       # loopback, link-local (cloud metadata), private LAN, reserved ...
-            raise UnsafeTarget(f"{host} resolves to {addr}, a non-public address; allow it explicitly with "
-                               "WEBHOOK_ALLOWED_NETWORKS if the receiver really lives there")
+        _vet(host, info[4][0], allowed)
     return infos[0][4][0]
+
+
+class _PeerChecked:
+    """Vets the address a connection really reached: the name is resolved again for the connect,
+    and a rebinding DNS server may then answer with an internal address."""
+    allowed: tuple[str, ...] = ()
+
+    def _new_conn(self):
+        sock = super()._new_conn()
+        try:
+            _vet(self.host, sock.getpeername()[0], self.allowed, "connected to")
+        except UnsafeTarget:
+            sock.close()
+            raise
+        return sock
+
+
+def _session(allowed: Iterable[str]) -> requests.Session:
+    allowed = tuple(allowed)
+    conn = {scheme: type(f"PeerChecked{base.__name__}", (_PeerChecked, base), {"allowed": allowed})
+            for scheme, base in (("http", urllib3.connection.HTTPConnection),
+                                 ("https", urllib3.connection.HTTPSConnection))}
+    pools = {scheme: type(f"PeerChecked{base.__name__}", (base,), {"ConnectionCls": conn[scheme]})
+             for scheme, base in (("http", urllib3.HTTPConnectionPool), ("https", urllib3.HTTPSConnectionPool))}
+
+    class Adapter(HTTPAdapter):
+        def init_poolmanager(self, *args, **kwargs):
+            super().init_poolmanager(*args, **kwargs)
+            self.poolmanager.pool_classes_by_scheme = pools
+
+    session = requests.Session()
+    for prefix in ("http://", "https://"):
+        session.mount(prefix, Adapter(max_retries=0))
+    return session
 
 
 def sign(secret: bytes, timestamp: str, body: bytes) -> str:
@@ -100,10 +178,11 @@ def _attempt(sess, delivery: WebhookDelivery, box, allowed: list[str]) -> None:
                           sort_keys=True).encode()
         timestamp = str(int(time.time()))
         secret = box.decrypt(hook.secret_enc)["secret"].encode()
-        resp = requests.post(hook.url, data=body, timeout=TIMEOUT, allow_redirects=False, headers={
-            "Content-Type": "application/json", "User-Agent": "allworx-hardening-appliance",
-            "X-AWXH-Event": delivery.event, "X-AWXH-Delivery": str(delivery.id),
-            "X-AWXH-Timestamp": timestamp, "X-AWXH-Signature": sign(secret, timestamp, body)})
+        with _session(allowed) as session:
+            resp = session.post(hook.url, data=body, timeout=TIMEOUT, allow_redirects=False, headers={
+                "Content-Type": "application/json", "User-Agent": "allworx-hardening-appliance",
+                "X-AWXH-Event": delivery.event, "X-AWXH-Delivery": str(delivery.id),
+                "X-AWXH-Timestamp": timestamp, "X-AWXH-Signature": sign(secret, timestamp, body)})
         delivery.last_status_code = resp.status_code
         if 200 <= resp.status_code < 300:
             delivery.state, delivery.delivered_at, delivery.last_error = "delivered", utcnow(), ""

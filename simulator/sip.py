@@ -1,6 +1,7 @@
 """A SIP responder on UDP: OPTIONS -> 200 with a configurable Server header, REGISTER -> 401 digest."""
 from __future__ import annotations
 
+import re
 import secrets
 import socket
 import threading
@@ -14,7 +15,8 @@ ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, NOTIFY, REFER"     # [I]
 def parse_request(data: bytes) -> tuple[str, dict[str, list[str]]] | None:
     """(method, headers by lower-case name) of a SIP request; None for responses and junk."""
     text = data.decode("utf-8", "replace")
-    lines = text.split("\r\n") if "\r\n" in text else text.split("\n")
+    # any line break ends a line: a bare CR or LF inside a value must not reach the reply's headers
+    lines = re.split(r"\r\n|\r|\n", text)
     parts = lines[0].split()
     if len(parts) != 3 or not parts[2].startswith("SIP/2.0") or parts[0].startswith("SIP/"):
         return None

@@ -52,6 +52,16 @@ def migrate(url: str, lock_dir: str) -> None:
         command.upgrade(cfg, "head")
 
 
+def disk_full(exc: BaseException) -> bool:
+    """True for SQLite's SQLITE_FULL ("database or disk is full") and for ENOSPC, also when wrapped."""
+    import errno
+    import sqlite3
+    orig = getattr(exc, "orig", exc)
+    if isinstance(orig, sqlite3.Error):
+        return getattr(orig, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "disk is full" in str(orig)
+    return isinstance(orig, OSError) and orig.errno == errno.ENOSPC
+
+
 def init_app(app: Flask) -> Database:
     data_dir = app.config["DATA_DIR"]
     os.makedirs(data_dir, mode=0o700, exist_ok=True)
@@ -80,4 +90,4 @@ def _close_session(_exc) -> None:
         sess.close()
 
 
-__all__ = ["Database", "Engine", "init_app", "get_db", "session", "migrate", "database_url"]
+__all__ = ["Database", "Engine", "init_app", "get_db", "session", "migrate", "database_url", "disk_full"]

@@ -11,14 +11,23 @@ from api.audits.schemas import (AuditArgsSchema, AuditListArgsSchema, AuditSchem
                                 ResultSchema, ResultsArgsSchema, SiteStatusSchema)
 from api.auth import actor_name
 from api.common import get_or_404
-from api.extensions import Blueprint
+from api.extensions import ID, Blueprint, link
 from api.pagination import SQLPage
 from hardening.audits import AuditConflict, create_audit
+from hardening.profiles import UnknownProfile
 from store.audit_models import Audit, SiteBaseline
 from store.db import session
 from store.models import Site
 
 blp = Blueprint("Audits", __name__, url_prefix="/api/v1", description="Site audits, results and status")
+
+AUDIT = "/api/v1/audits/{audit_id}"
+AUDIT_LINKS = {"GetAudit": link(AUDIT, "get", "Follow the audit", audit_id=ID),
+               "Results": link(f"{AUDIT}/results", "get", "Its results", audit_id=ID),
+               "Report": link(f"{AUDIT}/report", "get", "Its HTML report", audit_id=ID),
+               "Rerun": link(f"{AUDIT}/rerun", "post", "Re-run it (once interrupted or failed)", audit_id=ID),
+               "PinBaseline": link("/api/v1/sites/{site_id}/baseline", "put", "Pin it as the baseline",
+                                   request_body={"audit_id": ID}, site_id="$response.body#/site_id")}
 
 
 @blp.route("/sites/<int:site_id>/audits")
@@ -40,6 +49,7 @@ class SiteAudits(MethodView):
     @blp.arguments(AuditArgsSchema)
     @blp.response(202, AuditSchema, headers={"Location": {"description": "The audit's URL",
                                                           "schema": {"type": "string"}}})
+    @blp.links(202, **AUDIT_LINKS)
     @blp.errors(404, 409)
     def post(self, args, site_id):
         """Start an audit of a site (runs in the background)"""
@@ -52,6 +62,8 @@ def _start(site_id: int, profile: str, rerun_of: int | None = None):
         audit = create_audit(session(), site_id, profile, actor_name(), rerun_of)
     except AuditConflict as exc:
         abort(409, message=str(exc))
+    except UnknownProfile as exc:       # a rerun of an audit whose profile is gone (renamed, or bad data)
+        abort(409, message=f"cannot start the audit: {exc}")
     current_app.extensions["audit_runner"].submit(audit.id)
     session().refresh(audit)
     return audit, 202, {"Location": url_for("Audits.AuditById", audit_id=audit.id)}
@@ -71,6 +83,7 @@ class AuditById(MethodView):
 @blp.route("/audits/<int:audit_id>/rerun", methods=["POST"])
 @blp.auth_required("audit")
 @blp.response(202, AuditSchema)
+@blp.links(202, **AUDIT_LINKS)
 @blp.errors(404, 409)
 def rerun(audit_id):
     """Re-run an interrupted or failed audit as a new audit"""
@@ -84,7 +97,9 @@ def rerun(audit_id):
 @blp.auth_required("read")
 @blp.arguments(ResultsArgsSchema, location="query")
 @blp.response(200, ResultSchema(many=True), description="JSON results; format=junit or sarif changes the body")
-@blp.alt_response(200, success=True, content_type="application/xml", description="format=junit")
+@blp.doc(responses={200: {"content": {     # one status, three bodies: an alt_response would replace the JSON one
+    "application/xml": {"schema": {"type": "string", "description": "format=junit: JUnit XML"}},
+    "application/sarif+json": {"schema": {"type": "object", "description": "format=sarif: SARIF 2.1.0"}}}}})
 @blp.errors(404, 409)
 def results(args, audit_id):
     """Read an audit's results (JSON, JUnit XML or SARIF), waived ones marked"""

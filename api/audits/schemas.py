@@ -2,7 +2,7 @@
 import marshmallow as ma
 
 from api.extensions import Schema
-from api.fields import UTCDateTime
+from api.fields import FullRegexp, Id, UTCDateTime
 from api.router_configs.schemas import EvidenceSchema
 from hardening.profiles import profile_names
 
@@ -37,7 +37,7 @@ class AuditListArgsSchema(Schema):
 class ResultsArgsSchema(Schema):
     format = ma.fields.String(load_default="json", validate=ma.validate.OneOf(OUTPUT_FORMATS))
     status = ma.fields.String(validate=ma.validate.OneOf(("pass", "fail", "error", "not_applicable", "manual")))
-    check_id = ma.fields.String(validate=ma.validate.Regexp(r"^[A-Z]+-[A-Z]+-\d{3}$"))
+    check_id = ma.fields.String(validate=FullRegexp(r"^[A-Z]+-[A-Z]+-\d{3}$"))
 
 
 class ResultSchema(Schema):
@@ -67,4 +67,4 @@ class SiteStatusSchema(Schema):
 
 
 class BaselineArgsSchema(Schema):
-    audit_id = ma.fields.Integer(required=True, strict=True)
+    audit_id = Id(required=True)

@@ -4,10 +4,11 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import abort
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from api.common import commit_or_409, get_or_404
 from api.devices.schemas import CredentialsSchema, DeviceQueryArgsSchema, DeviceSchema
-from api.extensions import Blueprint
+from api.extensions import ETAG, ID, Blueprint, link
 from api.pagination import SQLPage
 from store.db import session
 from store.models import Device, Site
@@ -15,6 +16,15 @@ from store.secrets import set_credentials
 
 blp = Blueprint("Devices", __name__, url_prefix="/api/v1/devices",
                 description="Allworx servers, phones, Px Expanders, routers and switches")
+
+DEVICE = "/api/v1/devices/{device_id}"
+DEVICE_LINKS = {
+    "GetDevice": link(DEVICE, "get", "Read the device", device_id=ID),
+    "ReplaceDevice": link(DEVICE, "put", "Replace the device (If-Match: this ETag)", device_id=ID, If_Match=ETAG),
+    "DeleteDevice": link(DEVICE, "delete", "Delete the device (If-Match: this ETag)", device_id=ID, If_Match=ETAG)}
+NEW_DEVICE_LINKS = {**DEVICE_LINKS,
+                    "SetCredentials": link(f"{DEVICE}/credentials", "put", "Store its credentials", device_id=ID),
+                    "GetSite": link("/api/v1/sites/{site_id}", "get", "Its site", site_id="$response.body#/site_id")}
 
 
 def _apply(device: Device, args: dict) -> None:
@@ -42,7 +52,8 @@ class Devices(MethodView):
     @blp.paginate(SQLPage)
     def get(self, args):
         """List devices, filtered by site and kind"""
-        stmt = select(Device).order_by(Device.id)
+        # the schema reports which credential fields are set: load them with the page, not one query per device
+        stmt = select(Device).order_by(Device.id).options(selectinload(Device.credential))
         if "site_id" in args:
             stmt = stmt.where(Device.site_id == args["site_id"])
         if "kind" in args:
@@ -53,6 +64,7 @@ class Devices(MethodView):
     @blp.etag
     @blp.arguments(DeviceSchema)
     @blp.response(201, DeviceSchema)
+    @blp.links(201, **NEW_DEVICE_LINKS)
     @blp.errors(404, 409)
     def post(self, args):
         """Create a device"""
@@ -68,6 +80,7 @@ class DeviceById(MethodView):
     @blp.auth_required("read")
     @blp.etag
     @blp.response(200, DeviceSchema)
+    @blp.links(200, **{k: v for k, v in DEVICE_LINKS.items() if k != "GetDevice"})
     @blp.errors(404)
     def get(self, device_id):
         """Get a device"""
@@ -77,6 +90,7 @@ class DeviceById(MethodView):
     @blp.etag
     @blp.arguments(DeviceSchema)
     @blp.response(200, DeviceSchema)
+    @blp.links(200, **DEVICE_LINKS)
     @blp.errors(404, 409, 412, 428)
     def put(self, args, device_id):
         """Replace a device (send If-Match); credentials given here are merged"""

@@ -3,7 +3,7 @@ import marshmallow as ma
 
 from api.fields import UTCDateTime
 from api.extensions import Schema
-from api.fields import IPAddress, Port, name_field
+from api.fields import FullRegexp, Id, IPAddress, Port, name_field
 from firewall.parsers import PLATFORMS
 from hardening.facts import FACT_KEYS
 from store.secrets import SECRET_FIELDS
@@ -26,20 +26,20 @@ class SnmpSchema(Schema):
 
 
 class HostKeySchema(Schema):
-    type = ma.fields.String(required=True, validate=ma.validate.Regexp(r"^(ssh-|ecdsa-)[a-z0-9@.-]+$"))
-    key = ma.fields.String(required=True, validate=ma.validate.Regexp(r"^[A-Za-z0-9+/]+={0,2}$"))
+    type = ma.fields.String(required=True, validate=FullRegexp(r"^(ssh-|ecdsa-)[a-z0-9@.-]+$"))
+    key = ma.fields.String(required=True, validate=FullRegexp(r"^[A-Za-z0-9+/]+={0,2}$"))
     sha256 = ma.fields.String(dump_only=True)
 
 
 class DeviceSchema(Schema):
     id = ma.fields.Integer(dump_only=True)
-    site_id = ma.fields.Integer(required=True, strict=True)
+    site_id = Id(required=True)
     kind = ma.fields.String(required=True, validate=ma.validate.OneOf(KINDS))
     name = name_field(required=True)
     address = IPAddress(required=True, metadata={"description": "LAN address"})
     wan_address = IPAddress(allow_none=True, load_default=None,
                             metadata={"description": "WAN address (Allworx server WAN port)"})
-    ports = ma.fields.Dict(keys=ma.fields.String(validate=ma.validate.Regexp(r"^[a-z][a-z0-9_]{0,31}$")),
+    ports = ma.fields.Dict(keys=ma.fields.String(validate=FullRegexp(r"^[a-z][a-z0-9_]{0,31}$")),
                            values=Port(), load_default=dict, validate=ma.validate.Length(max=32),
                            metadata={"description": "Service ports that differ from defaults, e.g. "
                                                     "{\"ssh\": 2222, \"web_admin\": 8080}"})
@@ -80,5 +80,5 @@ class DeviceSchema(Schema):
 
 
 class DeviceQueryArgsSchema(Schema):
-    site_id = ma.fields.Integer(strict=False)
+    site_id = Id(strict=False)
     kind = ma.fields.String(validate=ma.validate.OneOf(KINDS))

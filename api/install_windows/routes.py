@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from api.auth import actor_name
 from api.common import get_or_404
-from api.extensions import Blueprint, Schema
+from api.extensions import ID, Blueprint, Schema, link
 from api.fields import UTCDateTime
 from device_drivers.exceptions import DriverError
 from flask import current_app
@@ -64,6 +64,7 @@ class SiteInstallWindows(MethodView):
     @blp.auth_required("remediate")
     @blp.arguments(OpenWindowArgsSchema)
     @blp.response(201, InstallWindowSchema)
+    @blp.links(201, CloseWindow=link("/api/v1/install-windows/{window_id}/close", "post", "Close it", window_id=ID))
     @blp.errors(404, 409, 502)
     def post(self, args, site_id):
         """Allow Plug 'n' Play phone creates for N minutes; they are disabled again by themselves"""

@@ -6,7 +6,7 @@ from flask_smorest import abort
 
 from api.auth import actor_name
 from api.common import get_or_404
-from api.extensions import Blueprint
+from api.extensions import ID, Blueprint, link
 from api.remediations.schemas import PlanArgsSchema, RemediationSchema
 from device_drivers.exceptions import DeviceTimeout, DriverError, HostKeyMismatch
 from hardening import egress
@@ -47,6 +47,11 @@ def device_errors(exc: Exception):
 @blp.auth_required("remediate")
 @blp.arguments(PlanArgsSchema)
 @blp.response(201, RemediationSchema)
+@blp.links(201, **{name: link(f"/api/v1/remediations/{{remediation_id}}{suffix}", method, text, remediation_id=ID)
+                   for name, suffix, method, text in (("GetRemediation", "", "get", "Follow it"),
+                                                      ("Apply", "/apply", "post", "Apply the plan"),
+                                                      ("Confirm", "/confirm", "post", "Keep the change"),
+                                                      ("Rollback", "/rollback", "post", "Undo the change"))})
 @blp.errors(404, 409, 422, 502, 504)
 def plan(args):
     """Plan a change: the exact commands and the before/after forward table (nothing is touched)"""

@@ -2,11 +2,11 @@
 import marshmallow as ma
 
 from api.extensions import Schema
-from api.fields import UTCDateTime
+from api.fields import Id, UTCDateTime
 
 
 class PlanArgsSchema(Schema):
-    device_id = ma.fields.Integer(required=True, strict=True, metadata={"description": "The router to change"})
+    device_id = Id(required=True, metadata={"description": "The router to change"})
     forward_indices = ma.fields.List(ma.fields.Integer(strict=True, validate=ma.validate.Range(0, 100000)),
                                      allow_none=True, load_default=None, validate=ma.validate.Length(1, 500),
                                      metadata={"description": "Forwards to remove (indexes from verify); "

@@ -6,13 +6,25 @@ from flask_smorest import abort
 from sqlalchemy import select
 
 from api.common import commit_or_409, get_or_404
-from api.extensions import Blueprint
+from api.extensions import ETAG, ID, Blueprint, link
 from api.pagination import SQLPage
 from api.sites.schemas import SiteQueryArgsSchema, SiteSchema
 from store.db import session
 from store.models import Device, Site
 
 blp = Blueprint("Sites", __name__, url_prefix="/api/v1/sites", description="Customer sites")
+
+SITE = "/api/v1/sites/{site_id}"
+SITE_LINKS = {"GetSite": link(SITE, "get", "Read the site", site_id=ID),
+              "ReplaceSite": link(SITE, "put", "Replace the site (If-Match: this ETag)", site_id=ID, If_Match=ETAG),
+              "DeleteSite": link(SITE, "delete", "Delete the site (If-Match: this ETag)", site_id=ID, If_Match=ETAG)}
+NEW_SITE_LINKS = {
+    **SITE_LINKS,
+    "AddDevice": link("/api/v1/devices", "post", "Add a device to the site", request_body={"site_id": ID}),
+    "StartAudit": link(f"{SITE}/audits", "post", "Audit the site", site_id=ID),
+    "AddSchedule": link(f"{SITE}/schedules", "post", "Schedule audits of the site", site_id=ID),
+    "AddWaiver": link(f"{SITE}/waivers", "post", "Waive a check for the site", site_id=ID),
+    "SiteStatus": link(f"{SITE}/status", "get", "The site's RMM status", site_id=ID)}
 
 
 @blp.route("")
@@ -33,6 +45,7 @@ class Sites(MethodView):
     @blp.etag
     @blp.arguments(SiteSchema)
     @blp.response(201, SiteSchema)
+    @blp.links(201, **NEW_SITE_LINKS)
     @blp.errors(409)
     def post(self, args):
         """Create a site"""
@@ -47,6 +60,7 @@ class SiteById(MethodView):
     @blp.auth_required("read")
     @blp.etag
     @blp.response(200, SiteSchema)
+    @blp.links(200, **{k: v for k, v in SITE_LINKS.items() if k != "GetSite"})
     @blp.errors(404)
     def get(self, site_id):
         """Get a site"""
@@ -56,6 +70,7 @@ class SiteById(MethodView):
     @blp.etag
     @blp.arguments(SiteSchema)
     @blp.response(200, SiteSchema)
+    @blp.links(200, **SITE_LINKS)
     @blp.errors(404, 409, 412, 428)
     def put(self, args, site_id):
         """Replace a site (send If-Match with its ETag)"""

@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from api import auth
 from api.common import get_or_404
-from api.extensions import Blueprint
+from api.extensions import ID, Blueprint, link
 from api.tokens.schemas import NewTokenSchema, TokenSchema
 from store.db import session
 from store.models import ApiToken, utcnow
@@ -27,6 +27,7 @@ class Tokens(MethodView):
     @blp.auth_required("admin")
     @blp.arguments(TokenSchema)
     @blp.response(201, NewTokenSchema)
+    @blp.links(201, RevokeToken=link("/api/v1/tokens/{token_id}", "delete", "Revoke the token", token_id=ID))
     @blp.errors(409)
     def post(self, args):
         """Create a token; the value is returned once"""

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from api.auth import actor_name
 from api.common import get_or_404
-from api.extensions import Blueprint
+from api.extensions import ID, Blueprint, link
 from api.waivers.schemas import WaiverSchema
 from store.audit_models import Waiver
 from store.db import session
@@ -31,6 +31,9 @@ class SiteWaivers(MethodView):
     @blp.auth_required("admin")
     @blp.arguments(WaiverSchema)
     @blp.response(201, WaiverSchema)
+    @blp.links(201, RevokeWaiver=link("/api/v1/waivers/{waiver_id}", "delete", "Revoke the waiver", waiver_id=ID),
+               SiteWaivers=link("/api/v1/sites/{site_id}/waivers", "get", "The site's waivers",
+                                site_id="$response.body#/site_id"))
     @blp.errors(404)
     def post(self, args, site_id):
         """Accept a risk for a check on the site or one of its devices"""

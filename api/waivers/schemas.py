@@ -2,7 +2,7 @@
 import marshmallow as ma
 
 from api.extensions import Schema
-from api.fields import UTCDateTime
+from api.fields import Id, UTCDateTime
 from hardening.catalog import catalog
 
 
@@ -11,7 +11,7 @@ class WaiverSchema(Schema):
     site_id = ma.fields.Integer(dump_only=True)
     check_id = ma.fields.String(required=True, validate=ma.validate.OneOf(list(catalog())))
     scope = ma.fields.String(required=True, validate=ma.validate.OneOf(("site", "device")))
-    device_id = ma.fields.Integer(allow_none=True, load_default=None, strict=True)
+    device_id = Id(allow_none=True, load_default=None)
     justification = ma.fields.String(required=True, validate=ma.validate.Length(10, 4000),
                                      metadata={"description": "Why the risk is accepted (required)"})
     approver = ma.fields.String(required=True, validate=ma.validate.Length(1, 120))

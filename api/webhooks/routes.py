@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import marshmallow as ma
+from flask import current_app
 from flask.views import MethodView
 from sqlalchemy import select
 
 from api.common import get_or_404
-from api.extensions import Blueprint, Schema
-from api.fields import UTCDateTime
+from api.extensions import ID, Blueprint, Schema, link
+from api.fields import Id, UTCDateTime
 from api.pagination import SQLPage
 from hardening import webhooks
 from store.audit_models import Webhook, WebhookDelivery
@@ -20,7 +21,7 @@ blp = Blueprint("Webhooks", __name__, url_prefix="/api/v1/webhooks", description
 
 def _safe_url(value: str) -> None:
     try:
-        webhooks.check_url(value)
+        webhooks.check_target(value, current_app.config.get("WEBHOOK_ALLOWED_NETWORKS") or [])
     except webhooks.UnsafeTarget as exc:
         raise ma.ValidationError(str(exc)) from None
 
@@ -30,8 +31,8 @@ class WebhookSchema(Schema):
     url = ma.fields.String(required=True, validate=[ma.validate.Length(10, 2000), _safe_url])
     events = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(webhooks.EVENTS)), required=True,
                             validate=ma.validate.Length(1, 3))
-    site_id = ma.fields.Integer(allow_none=True, load_default=None, strict=True,
-                                metadata={"description": "Only this site's events; null = every site"})
+    site_id = Id(allow_none=True, load_default=None,
+                 metadata={"description": "Only this site's events; null = every site"})
     secret = ma.fields.String(required=True, load_only=True, validate=ma.validate.Length(16, 256),
                               metadata={"description": "HMAC-SHA256 key for X-AWXH-Signature (write-only)"})
     enabled = ma.fields.Boolean(load_default=True)
@@ -62,6 +63,8 @@ class Webhooks(MethodView):
     @blp.auth_required("admin")
     @blp.arguments(WebhookSchema)
     @blp.response(201, WebhookSchema)
+    @blp.links(201, DeleteWebhook=link("/api/v1/webhooks/{webhook_id}", "delete", "Delete the webhook", webhook_id=ID),
+               Deliveries=link("/api/v1/webhooks/{webhook_id}/deliveries", "get", "Its delivery log", webhook_id=ID))
     @blp.errors(404)
     def post(self, args):
         """Register a webhook"""
@@ -84,12 +87,17 @@ def delete_webhook(webhook_id):
     session().commit()
 
 
+class NoFilterArgsSchema(Schema):
+    """Only the pagination parameters: any other query parameter (a typo) is a 422, not ignored."""
+
+
 @blp.route("/<int:webhook_id>/deliveries")
 @blp.auth_required("admin")
+@blp.arguments(NoFilterArgsSchema, location="query")
 @blp.response(200, DeliverySchema(many=True))
 @blp.paginate(SQLPage)
 @blp.errors(404)
-def deliveries(webhook_id):
+def deliveries(_args, webhook_id):
     """The delivery log of a webhook, newest first"""
     get_or_404(Webhook, webhook_id)
     return select(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook_id).order_by(

@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 from html import unescape
 from html.parser import HTMLParser
 
+from device_drivers.allworx.errors import Garbled
+
 
 @dataclass
 class ParsedPage:
@@ -85,7 +87,11 @@ class _Parser(HTMLParser):
 
 
 def parse(text: str) -> ParsedPage:
+    """The page's parts; Garbled when html.parser gives up on the markup."""
     parser = _Parser()
-    parser.feed(text)
-    parser.close()
+    try:
+        parser.feed(text)
+        parser.close()
+    except AssertionError as exc:       # _markupbase's verdict on e.g. "<![foo[": not a page we can read
+        raise Garbled(f"unreadable HTML: {exc}") from None
     return parser.page

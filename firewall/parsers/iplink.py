@@ -45,6 +45,8 @@ def parse_json(text: str, command: str = "ip -j -d addr show") -> RouterConfig:
         links, _ = json.JSONDecoder().raw_decode(text, start) if start >= 0 else (None, 0)
     except json.JSONDecodeError as exc:
         raise ParseError(f"{command}: invalid JSON: {exc}") from None
+    except RecursionError:          # the decoder recurses per level: a hostile text is not a 500
+        raise ParseError(f"{command}: JSON nested too deeply; not ip -j output") from None
     if not isinstance(links, list) or not all(isinstance(link, dict) for link in links):
         raise ParseError(f"{command}: expected a JSON list of links")
     for index, link in enumerate(links):

@@ -29,6 +29,8 @@ def _decode(text: str, command: str, cfg: RouterConfig) -> list[dict[str, Any]]:
         doc, end = json.JSONDecoder().raw_decode(text, start)
     except json.JSONDecodeError as exc:
         raise ParseError(f"{command}: invalid JSON: {exc}") from None
+    except RecursionError:          # the decoder recurses per level: a hostile text is not a 500
+        raise ParseError(f"{command}: JSON nested too deeply; not `nft -j list ruleset` output") from None
     for number, line in numbered_lines(text[:start] + "\n" + text[end:]):
         if line.strip():
             warn(cfg, command, None, line, "text outside the JSON document (shell or nft message)")

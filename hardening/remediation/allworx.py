@@ -13,6 +13,7 @@ import string
 from datetime import timedelta
 from typing import Any
 
+from hardening.audits import process_name
 from hardening.facts import Secret
 from hardening.remediation import locks
 from store.audit_models import Remediation
@@ -71,7 +72,7 @@ def apply(db, rid: int, driver_for, box) -> tuple[Remediation, dict[str, str]]:
             before = {c["setting"]: driver.set_setting(c["setting"], _preview(c["setting"]), dry_run=True)["before"]
                       for c in row.plan["changes"]}
             row.backup = {"secrets_enc": box.encrypt({k: _plain(v) for k, v in before.items()}).decode()}
-            row.state = "applying"
+            row.state, row.verification = "applying", {"applying_in": process_name()}  # engine.sweep_interrupted
             sess.commit()
             results = []
             for change in row.plan["changes"]:

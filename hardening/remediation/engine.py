@@ -15,10 +15,11 @@ from sqlalchemy import select
 
 from firewall.parsers import parse
 from hardening.auditdata import site_info
+from hardening.audits import process_gone, process_name
 from hardening.facts import DeviceFacts, SiteFacts
 from hardening.policy import Policy
 from hardening.remediation import locks, nft_live, planner
-from store.audit_models import Remediation
+from store.audit_models import DeviceLock, Remediation
 from store.models import Device, Site, utcnow
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,7 @@ def apply(db, rid: int, open_driver: OpenDriver, probe: Callable[[dict], dict] |
                                    "the appliance applies Linux nftables plans itself")
         device = sess.get(Device, row.device_id)
         locks.acquire(db, device.id, _holder(rid), row.confirm_timeout_seconds + LOCK_MARGIN)
-        row.state = "applying"
+        row.state, row.verification = "applying", {"applying_in": process_name()}   # see sweep_interrupted
         sess.commit()
         try:
             _apply(sess, row, device, open_driver, probe)
@@ -179,3 +180,34 @@ def sweep_deadlines(db, open_driver: OpenDriver, now=None) -> list[int]:
         except Exception:
             log.exception("automatic rollback of remediation %s failed; the router's own timer reverts it", rid)
     return done
+
+
+def sweep_interrupted(db, now=None) -> list[int]:
+    """Start-up recovery: a change left `applying` by a process that is gone (killed, restarted) never
+    finishes. Mark it failed and say where the device stands. The device lock is kept until it expires:
+    the router's own revert timer may still be pending, and nothing else may change the router before."""
+    now = now or utcnow()
+    done = []
+    with db.session() as sess:
+        for row in sess.scalars(select(Remediation).where(Remediation.state == "applying")).all():
+            lock = sess.get(DeviceLock, row.device_id)
+            held = lock is not None and lock.holder == _holder(row.id) and lock.expires_at > now
+            if held and not process_gone((row.verification or {}).get("applying_in", "")):
+                continue                                # still being applied by a live process
+            row.state, row.error = "failed", _interrupted(row, lock.expires_at if held else None)
+            log.warning("remediation %s: %s", row.id, row.error)
+            done.append(row.id)
+        sess.commit()
+    return done
+
+
+def _interrupted(row: Remediation, locked_until) -> str:
+    until = f"; the device stays locked until {locked_until:%Y-%m-%d %H:%M:%S} UTC" if locked_until else ""
+    if row.plan.get("kind") == "allworx":
+        return ("interrupted: the appliance stopped while writing these settings; some may have changed on the "
+                "server (a rotated secret may not be stored): check the server" + until)
+    if not row.backup:
+        return "interrupted: the appliance stopped before the router was changed" + until
+    return (f"interrupted: the appliance stopped during the change; if it reached the router, the router's own "
+            f"timer restores the ruleset saved before it, about {row.confirm_timeout_seconds} s after the apply began: "
+            "check the router before planning again" + until)

@@ -125,7 +125,7 @@ def _records(path: Path) -> Iterable[dict[str, Any]]:
             for line in fh:
                 try:
                     record = json.loads(line)
-                except ValueError:          # a torn last line after a crash: skip it
+                except (ValueError, RecursionError):    # a torn last line after a crash, or junk: skip it
                     continue
                 if isinstance(record, dict):
                     yield record

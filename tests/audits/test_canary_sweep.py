@@ -36,7 +36,8 @@ OVERRIDES = {"server": {"admin": {"password": CANARIES["server_admin"]},
 @pytest.fixture
 def swept(app, client, auth, caplog):
     caplog.set_level(logging.DEBUG)
-    app.config.update(AUDIT_DEVICE_BUDGET_SECONDS=20.0)
+    # the webhook below points at loopback: allowed explicitly, as non-public receivers must be
+    app.config.update(AUDIT_DEVICE_BUDGET_SECONDS=20.0, WEBHOOK_ALLOWED_NETWORKS=["127.0.0.0/8"])
     with start_site("insecure", snmp=False, phones=2, px=1, overrides=OVERRIDES) as site:
         router = {"kind": "router", "name": "edge", "address": "127.0.0.9", "device_type": "cisco_ios",
                   "ports": {"ssh": 1}, "credentials": {"username": "admin", "password": CANARIES["router_password"],
