@@ -171,7 +171,8 @@ def link(path: str, method: str, description: str, request_body: dict | None = N
     """
     pointer = path.replace("~", "~0").replace("/", "~1")
     out: dict = {"operationRef": f"#/paths/{pointer}/{method}", "description": description}
-    params = {("header.If-Match" if name == "If_Match" else f"path.{name}"): value for name, value in parameters.items()}
+    params = {("header.If-Match" if name == "If_Match" else f"path.{name}"): value
+              for name, value in parameters.items()}
     if params:
         out["parameters"] = params
     if request_body is not None:

@@ -243,8 +243,8 @@ def test_swagger_assets_route_serves_only_its_directory(shared, path):
     assert resp.status_code in (400, 404), resp.status_code
     assert all(r.request.path.startswith("/api/v1/docs/static/") for r in resp.history)
     assert b"root:" not in resp.get_data()
-    outside = [p for p in touched if not os.path.realpath(p).startswith(os.path.realpath(swagger_ui_bundle.swagger_ui_path))
-               and "passwd" in p]
+    assets = os.path.realpath(swagger_ui_bundle.swagger_ui_path)
+    outside = [p for p in touched if not os.path.realpath(p).startswith(assets) and "passwd" in p]
     assert not outside, outside
     assert client.get("/api/v1/docs/static/swagger-ui.css").status_code == 200      # the route itself works
 
@@ -279,7 +279,8 @@ def test_a_plain_public_url_is_still_accepted_without_any_dns_lookup(shared, mon
     def no_dns(*args, **kwargs):
         raise AssertionError(f"a DNS lookup when storing a webhook: {args}")
     monkeypatch.setattr(socket, "getaddrinfo", no_dns)
-    for url in ("https://hooks.example.net/awx?x=1&y=%2F", "http://93.184.216.34:8080/hook", "https://[2001:4860::8888]/"):
+    for url in ("https://hooks.example.net/awx?x=1&y=%2F", "http://93.184.216.34:8080/hook",
+                "https://[2001:4860::8888]/"):
         resp = client.post("/api/v1/webhooks", json={"url": url, "events": ["resolved"], "secret": "k" * 32},
                            headers=headers)
         assert resp.status_code == 201, resp.json
@@ -574,7 +575,7 @@ def test_hostile_bodies_get_a_4xx_with_a_message(shared, method, path):
 
     big = b'{"%s": "' % field.encode() + b"x" * limit + b'"}'
     for chunked in (False, True):
-        assert "larger" in str(_json_error(_send(client, method, url, big, headers, chunked), 413)) or not chunked
+        assert "larger than" in _json_error(_send(client, method, url, big, headers, chunked), 413)["message"]
 
     deep = b'{"%s": ' % field.encode() + b"[" * 5000 + b"]" * 5000 + b"}"
     for chunked in (False, True):

@@ -13,8 +13,8 @@ for a site or device is accepted as If-Match.
 
 Deterministic as far as a live server allows: fixed seeds, no example database, and every scenario
 starts from the same seeded database (a scenario's writes would otherwise change what the next one
-draws). Bounded: AWXH_STATEFUL_SCENARIOS scenarios (default 30: twice that for the site chains, half for tokens and webhooks) of
-up to AWXH_STATEFUL_STEPS steps (default 20).
+draws). Bounded: AWXH_STATEFUL_SCENARIOS scenarios (default 30: twice that for the site chains,
+half for tokens and webhooks) of up to AWXH_STATEFUL_STEPS steps (default 20).
 """
 import atexit
 import copy
@@ -308,7 +308,8 @@ def test_linked_workflows():
     # every time; of the longer chains most (which ones depends on the draws, and the draws on what
     # else is imported: schemathesis mines the loaded modules for constants)
     site = {("POST", "/api/v1/sites"), ("GET", "/api/v1/sites/{site_id}"), ("PUT", "/api/v1/sites/{site_id}"),
-            ("DELETE", "/api/v1/sites/{site_id}"), ("POST", "/api/v1/devices"), ("POST", "/api/v1/sites/{site_id}/audits")}
+            ("DELETE", "/api/v1/sites/{site_id}"), ("POST", "/api/v1/devices"),
+            ("POST", "/api/v1/sites/{site_id}/audits")}
     assert site <= done, f"{sorted(site - done)} never succeeded in {len(STEPS)} steps"
     deeper = {("GET", "/api/v1/devices/{device_id}"), ("DELETE", "/api/v1/devices/{device_id}"),
               ("PUT", "/api/v1/devices/{device_id}/credentials"), ("GET", "/api/v1/audits/{audit_id}"),

@@ -194,7 +194,8 @@ LINUX = {name: (SAMPLES / "linux" / name).read_text() for name in
          ("iptables_lab_save.txt", "iptables_lab_nat_list.txt", "iptables_nat_list_docker_portmap_moby.txt",
           "nft_lab_text.txt", "nft_lab_text_handles.txt", "nft_ruleset_fw4_redirect.txt", "nft_lab_ruleset.nft",
           "ip_addr_vlan_subif_insights.txt")}
-NFT_JSON = [json.loads((SAMPLES / "linux" / n).read_text()) for n in ("nft_lab_json.txt", "nft_lab_iptables_nft_json.txt")]
+NFT_JSON = [json.loads((SAMPLES / "linux" / name).read_text())
+            for name in ("nft_lab_json.txt", "nft_lab_iptables_nft_json.txt")]
 IP_JSON = [json.loads((SAMPLES / "linux" / "ip_lab_addr_json.txt").read_text())]
 
 
@@ -211,8 +212,8 @@ def test_iptables_list(text):
 
 
 @FUZZ
-@given(text=mutated([LINUX["nft_lab_text.txt"], LINUX["nft_lab_text_handles.txt"], LINUX["nft_ruleset_fw4_redirect.txt"],
-                     LINUX["nft_lab_ruleset.nft"]]))
+@given(text=mutated([LINUX[name] for name in ("nft_lab_text.txt", "nft_lab_text_handles.txt",
+                                              "nft_ruleset_fw4_redirect.txt", "nft_lab_ruleset.nft")]))
 @example(text="table ip nat {\n" * 2000)                       # deep blocks: no recursion
 @example(text="table ip nat {\nchain p {\n" + "tcp dport { " * 500 + "\n}\n}")
 def test_nft_text(text):
