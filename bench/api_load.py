@@ -40,6 +40,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.site_audit import read_inventory, simulator_command  # noqa: E402  (after the path set-up)
+
 HOST = "127.0.0.1"
 P99_GOAL_MS = 25.0
 RATIO_GOAL = 0.5
@@ -222,17 +224,11 @@ class Procs:
 
 
 def start_simulator(procs: Procs, phones: int, px: int, latency_ms: float) -> list[dict]:
-    proc = procs.start([sys.executable, "-m", "simulator", "--preset", "insecure", "--phones", str(phones),
-                        "--px", str(px), "--latency-ms", str(latency_ms), "--with-credentials"],
-                       cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    lines = []
-    for line in proc.stdout:                       # the JSON document ends with a closing brace at column 0
-        lines.append(line)
-        if line.startswith("}"):
-            break
-    if not lines or not lines[-1].startswith("}"):
-        raise BenchError(f"the simulator did not start (exit {proc.poll()})")
-    inventory = json.loads("".join(lines))["inventory"]
+    proc = procs.start(simulator_command(phones, px, latency_ms), cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        inventory = read_inventory(proc)
+    except RuntimeError as exc:
+        raise BenchError(str(exc)) from None
     bad = [e["address"] for e in inventory if not e["address"].startswith("127.")]
     if bad:
         raise BenchError(f"the simulator listens outside loopback: {bad}")

@@ -29,17 +29,28 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def start_simulator(phones: int, px: int, latency_ms: float, netns: str | None) -> tuple[subprocess.Popen, list[dict]]:
-    prefix = ["ip", "netns", "exec", netns] if netns else []
-    proc = subprocess.Popen([*prefix, sys.executable, "-m", "simulator", "--preset", "insecure", "--phones", str(phones),
-                             "--px", str(px), "--latency-ms", str(latency_ms), "--with-credentials"],
-                            cwd=ROOT, stdout=subprocess.PIPE, text=True)
+def simulator_command(phones: int, px: int, latency_ms: float) -> list[str]:
+    return [sys.executable, "-m", "simulator", "--preset", "insecure", "--phones", str(phones), "--px", str(px),
+            "--latency-ms", str(latency_ms), "--with-credentials"]
+
+
+def read_inventory(proc: subprocess.Popen) -> list[dict]:
+    """The inventory the simulator prints once it listens."""
     lines = []
     for line in proc.stdout:                       # the JSON document ends with a closing brace at column 0
         lines.append(line)
         if line.startswith("}"):
             break
-    return proc, json.loads("".join(lines))["inventory"]
+    if not lines or not lines[-1].startswith("}"):
+        raise RuntimeError(f"the simulator did not start (exit {proc.poll()})")
+    return json.loads("".join(lines))["inventory"]
+
+
+def start_simulator(phones: int, px: int, latency_ms: float, netns: str | None) -> tuple[subprocess.Popen, list[dict]]:
+    prefix = ["ip", "netns", "exec", netns] if netns else []
+    proc = subprocess.Popen([*prefix, *simulator_command(phones, px, latency_ms)], cwd=ROOT, stdout=subprocess.PIPE,
+                            text=True)
+    return proc, read_inventory(proc)
 
 
 def audit_once(inventory: list[dict], router: dict | None, workers: int) -> tuple[float, dict]:

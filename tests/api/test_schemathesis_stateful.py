@@ -41,19 +41,13 @@ from api.settings import TestConfig
 from app import create_app
 from hardening import cron
 from store.db import get_db
+from tests.api.spec_exclusions import DEVICE_CONTACT, SEMANTIC
 
 SPEC = Path(__file__).resolve().parents[2] / "openapi" / "openapi.json"
 SPEC_DOC = json.loads(SPEC.read_text(encoding="utf-8"))
 SCENARIOS = int(os.environ.get("AWXH_STATEFUL_SCENARIOS", "30"))        # AllWorkflows; LinkedWorkflows 2x
 STEPS_PER_SCENARIO = int(os.environ.get("AWXH_STATEFUL_STEPS", "20"))
 
-# The documented exclusions of tests/api/test_schemathesis.py, for the same reasons (see there).
-DEVICE_CONTACT = {"/api/v1/sites/{site_id}/install-windows", "/api/v1/install-windows/{window_id}/close",
-                  "/api/v1/remediations", "/api/v1/remediations/{remediation_id}/apply",
-                  "/api/v1/remediations/{remediation_id}/confirm", "/api/v1/remediations/{remediation_id}/rollback",
-                  "/api/v1/sites/{site_id}/port-forwards/verify", "/api/v1/sites/{site_id}/discover"}
-SEMANTIC = {("POST", "/api/v1/sites/{site_id}/schedules"), ("POST", "/api/v1/sites/{site_id}/waivers"),
-            ("POST", "/api/v1/webhooks")}
 # Resources with ETags: an ETag the API returned (and nothing changed since) must be accepted.
 ETAGGED = {"/api/v1/sites/{site_id}": "site_id", "/api/v1/devices/{device_id}": "device_id"}
 COLLECTIONS = {"/api/v1/sites": "/api/v1/sites/{site_id}", "/api/v1/devices": "/api/v1/devices/{device_id}"}
@@ -149,7 +143,7 @@ def _excluded(case) -> list:
 
 def _repair(case, device_sites: dict) -> None:
     """Positive bodies made to satisfy the rules OpenAPI 3.0 cannot state (each has its own 422 tests,
-    named in SEMANTIC's comment in tests/api/test_schemathesis.py and in tests/api/test_bad_input.py):
+    named in SEMANTIC's comment in tests/api/spec_exclusions.py and in tests/api/test_bad_input.py):
     without this, almost no device, webhook, schedule or waiver is ever created and no chain from them
     is walked. A replaced device keeps its (existing) site. Negative cases are left alone."""
     path = case.operation.path
