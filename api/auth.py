@@ -13,12 +13,19 @@ from datetime import datetime, timedelta
 
 from flask import current_app, g, request
 from flask_smorest import abort
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from store.db import get_db, session
 from store.models import ApiToken, AuthFailure, utcnow
 
 SCOPES = ("read", "audit", "remediate", "admin")
+# Statements built once: every authenticated request runs TOKEN_LOOKUP
+FAILURES_OF = select(AuthFailure.window_start, AuthFailure.count).where(AuthFailure.remote_addr == bindparam("addr"))
+TOKEN_LOOKUP = select(ApiToken.id, ApiToken.name, ApiToken.scope, ApiToken.token_hash, ApiToken.revoked_at,
+                      ApiToken.last_used_at,
+                      FAILURES_OF.with_only_columns(AuthFailure.window_start).scalar_subquery().label("failures_since"),
+                      FAILURES_OF.with_only_columns(AuthFailure.count).scalar_subquery().label("failures")
+                      ).where(ApiToken.token_hash == bindparam("token_hash"))
 TOKEN_PREFIX = "awxh_"
 LAST_USED_RESOLUTION = timedelta(minutes=1)     # avoid a DB write on every read request
 
@@ -41,23 +48,22 @@ def new_token(sess, name: str, scope: str) -> tuple[ApiToken, str]:
     return row, plaintext
 
 
-def require(scope: str) -> ApiToken:
-    """Authenticate the request and check its scope; aborts 401/403/429."""
+def require(scope: str):
+    """Authenticate the request and check its scope; aborts 401/403/429. Returns the token's row."""
     addr = request.remote_addr or "unknown"
-    if _rate_limited(addr):
-        abort(429, message="Too many failed authentication attempts; try again later.",
-              headers={"Retry-After": str(current_app.config["AUTH_FAILURE_WINDOW_SECONDS"])})
     header = request.headers.get("Authorization", "")
     kind, _, presented = header.partition(" ")
     if kind.lower() != "bearer" or not presented.strip():
-        _record_failure(addr)
-        abort(401, message="Missing bearer token (Authorization: Bearer <token>).",
-              headers={"WWW-Authenticate": "Bearer"})
-    token = session().scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(presented.strip())))
-    if token is None or token.revoked_at is not None or not hmac.compare_digest(
-            token.token_hash, hash_token(presented.strip())):
-        _record_failure(addr)
-        abort(401, message="Invalid or revoked token.", headers={"WWW-Authenticate": "Bearer"})
+        _refuse(addr, "Missing bearer token (Authorization: Bearer <token>).")
+    presented_hash = hash_token(presented.strip())
+    # one query on the hot path: the token and its address's failure count together
+    token = session().connection().execute(TOKEN_LOOKUP, {"token_hash": presented_hash, "addr": addr}).first()
+    if token is None:
+        _refuse(addr, "Invalid or revoked token.")
+    if _limited(token.failures_since, token.failures):
+        _too_many()
+    if token.revoked_at is not None or not hmac.compare_digest(token.token_hash, presented_hash):
+        _refuse(addr, "Invalid or revoked token.")
     g.token = token
     if not scope_allows(token.scope, scope):
         abort(403, message=f"This operation needs scope '{scope}'; the token has '{token.scope}'.")
@@ -65,7 +71,21 @@ def require(scope: str) -> ApiToken:
     return token
 
 
-def _touch(token: ApiToken) -> None:
+def _refuse(addr: str, message: str):
+    """A request without a valid token: 429 while its address is over the limit, else counted and 401."""
+    failures = session().connection().execute(FAILURES_OF, {"addr": addr}).first()
+    if failures is not None and _limited(failures.window_start, failures.count):
+        _too_many()
+    _record_failure(addr)
+    abort(401, message=message, headers={"WWW-Authenticate": "Bearer"})
+
+
+def _too_many():
+    abort(429, message="Too many failed authentication attempts; try again later.",
+          headers={"Retry-After": str(current_app.config["AUTH_FAILURE_WINDOW_SECONDS"])})
+
+
+def _touch(token) -> None:
     now = utcnow()
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
         with get_db().session() as sess:
@@ -78,11 +98,9 @@ def _window() -> timedelta:
     return timedelta(seconds=current_app.config["AUTH_FAILURE_WINDOW_SECONDS"])
 
 
-def _rate_limited(addr: str) -> bool:
-    with get_db().session() as sess:
-        row = sess.get(AuthFailure, addr)
-        return (row is not None and utcnow() - row.window_start < _window()
-                and row.count >= current_app.config["AUTH_FAILURE_LIMIT"])
+def _limited(window_start: datetime | None, count: int | None) -> bool:
+    return (window_start is not None and utcnow() - window_start < _window()
+            and count >= current_app.config["AUTH_FAILURE_LIMIT"])
 
 
 def _record_failure(addr: str) -> None:

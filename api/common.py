@@ -12,11 +12,19 @@ from store.db import session
 T = TypeVar("T")
 
 
-def get_or_404(model: type[T], item_id: int) -> T:
+def storable_id(item_id: int) -> bool:
     # Flask's int converter takes any size; SQLite integers are -2**63 .. 2**63 - 1
-    item = session().get(model, item_id) if -SQLITE_MAX_INT - 1 <= item_id <= SQLITE_MAX_INT else None
+    return -SQLITE_MAX_INT - 1 <= item_id <= SQLITE_MAX_INT
+
+
+def not_found(model: type, item_id: int):
+    abort(404, message=f"{model.__name__} {item_id} not found.")
+
+
+def get_or_404(model: type[T], item_id: int) -> T:
+    item = session().get(model, item_id) if storable_id(item_id) else None
     if item is None:
-        abort(404, message=f"{model.__name__} {item_id} not found.")
+        not_found(model, item_id)
     return item
 
 

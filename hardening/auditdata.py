@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from hardening import drift, scoring, waivers
@@ -100,9 +100,12 @@ def _previous(sess: Session, audit: Audit) -> Audit | None:
                                            Audit.id < audit.id).order_by(Audit.id.desc()).limit(1))
 
 
-def summarize(sess: Session, audit: Audit, now: datetime | None = None) -> dict[str, Any]:
-    """Score, counts, overall state and drift (vs the previous audit and the pinned baseline)."""
-    rows = result_rows(sess, audit, now)
+def summarize(sess: Session, audit: Audit, now: datetime | None = None,
+              rows: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Score, counts, overall state and drift (vs the previous audit and the pinned baseline).
+    `rows`: the audit's result_rows at `now`, when the caller has them already."""
+    now = now or utcnow()
+    rows = rows if rows is not None else result_rows(sess, audit, now)
     previous = _previous(sess, audit)
     baseline = sess.get(SiteBaseline, audit.site_id)
     baseline_audit = sess.get(Audit, baseline.audit_id) if baseline else None
@@ -116,6 +119,32 @@ def summarize(sess: Session, audit: Audit, now: datetime | None = None) -> dict[
             "since_baseline": drift.diff(rows, result_rows(sess, baseline_audit, now)) if baseline_audit else None,
         },
     }
+
+
+def _status_stamp_query():
+    site_id, now = bindparam("site_id"), bindparam("now")
+    completed = (Audit.site_id == site_id, Audit.state == "completed")
+    latest = select(func.max(Audit.id)).where(*completed).scalar_subquery()
+    previous = select(func.max(Audit.id)).where(*completed, Audit.id < latest).scalar_subquery()
+    baseline = select(SiteBaseline.audit_id).where(SiteBaseline.site_id == site_id).scalar_subquery()
+    standing = (Waiver.site_id == site_id, Waiver.revoked_at.is_(None))
+    in_force = or_(Waiver.expires_at.is_(None), Waiver.expires_at > now)     # as waivers.apply_waivers
+    ids = [select(func.group_concat(sub.c.id)).select_from(sub).scalar_subquery() for sub in (
+        select(Waiver.id).where(*standing).order_by(Waiver.id).subquery(),
+        select(Waiver.id).where(*standing, in_force).order_by(Waiver.id).subquery())]
+    name = select(Site.name).where(Site.id == site_id).scalar_subquery()
+    return select(name, latest, previous, baseline, *ids)
+
+
+STATUS_STAMP = _status_stamp_query()        # built once: it is read on every status poll
+
+
+def status_stamp(sess: Session, site_id: int, now: datetime) -> tuple:
+    """Everything a site's summary at `now` depends on, in one query: the site's name (None: no such
+    site), its two latest completed audits (the latest and the one drift compares it with), the
+    pinned baseline, the waivers not revoked and those of them in force. Results are never changed
+    after an audit completes, so an equal stamp means an equal summary (callers cache on it)."""
+    return tuple(sess.connection().execute(STATUS_STAMP, {"site_id": site_id, "now": now}).one())
 
 
 def after_audit(sess: Session, audit: Audit, context: dict[str, Any]) -> None:

@@ -18,7 +18,7 @@ def _site(sess, ref: str) -> Site | None:
 
 def check_site(app, site_ref: str, run: bool, nable: bool, max_age_hours: float | None,
                fail_on_new: bool = False) -> tuple[str, int]:
-    from api.audits.views import latest_completed, site_status
+    from api.audits.views import latest_completed, status_of
     unknown = 1003 if nable else 3
     with app.test_request_context():
         from store.db import session
@@ -37,7 +37,7 @@ def check_site(app, site_ref: str, run: bool, nable: bool, max_age_hours: float 
                 utcnow() - latest.finished_at > timedelta(hours=max_age_hours):
             return (f"ALLWORX UNKNOWN - site {site.name}: last audit finished {latest.finished_at:%Y-%m-%d %H:%M} "
                     f"UTC, older than {max_age_hours:g} h", unknown)
-        status = site_status(site)
+        status = status_of(site)
         if fail_on_new and status["last_audit"] is not None:
             status = nagios.only_new(status)
         return nagios.render(status, nable=nable)

@@ -122,7 +122,7 @@ def report(audit_id):
 @blp.errors(404)
 def site_status(site_id):
     """One compact status for RMM tools: overall state, score, counts, new failures"""
-    return views.site_status(get_or_404(Site, site_id))
+    return views.site_status(site_id)
 
 
 @blp.route("/sites/<int:site_id>/baseline", methods=["PUT"])

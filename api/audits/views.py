@@ -4,19 +4,23 @@ Kept apart from routes.py so the routes stay declarations; everything here reads
 """
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from flask import Response
+from flask import Response, current_app, jsonify
 from flask_smorest import abort
 from sqlalchemy import select
 
+from api.audits.schemas import SiteStatusSchema
+from api.common import not_found, storable_id
 from hardening import auditdata
 from hardening.outputs import junit, report_html, sarif, status as status_out
 from store.audit_models import Audit
 from store.db import session
-from store.models import Site
+from store.models import Site, utcnow
 
 FINISHED = ("completed",)
+STATUS_CACHE_SITES = 1024       # far more sites than one appliance serves; the bound only caps memory
 
 
 def _finished(audit: Audit) -> None:
@@ -32,12 +36,14 @@ def with_live_summary(audit: Audit) -> Audit:
     return audit
 
 
-def audit_summary(audit: Audit) -> dict[str, Any]:
+def audit_summary(audit: Audit, now: datetime | None = None) -> dict[str, Any]:
     site = session().get(Site, audit.site_id)
-    summary = auditdata.summarize(session(), audit)
+    now = now or utcnow()
+    rows = auditdata.result_rows(session(), audit, now)
+    summary = auditdata.summarize(session(), audit, now, rows=rows)
     return {"audit_id": audit.id, "site": {"id": site.id, "name": site.name}, "profile": audit.profile,
             "state": audit.state, "started_at": _iso(audit.started_at), "finished_at": _iso(audit.finished_at),
-            "results": auditdata.result_rows(session(), audit), **summary}
+            "results": rows, **summary}
 
 
 def _iso(value) -> str | None:
@@ -85,10 +91,30 @@ def latest_completed(site_id: int) -> Audit | None:
                             .order_by(Audit.id.desc()).limit(1))
 
 
-def site_status(site: Site) -> dict[str, Any]:
+def site_status(site_id: int) -> Response:
+    """The site's status as JSON, computed and serialized again only when what it depends on has
+    changed: RMM tools poll this often, and a recomputation reads every result of two or three audits."""
+    if not storable_id(site_id):
+        not_found(Site, site_id)
+    now = utcnow()
+    stamp = auditdata.status_stamp(session(), site_id, now)
+    if stamp[0] is None:
+        not_found(Site, site_id)
+    cache = current_app.extensions.setdefault("awxh_status_cache", {})     # per app: ids repeat across apps
+    hit = cache.get(site_id)
+    if hit is None or hit[0] != stamp:
+        body = jsonify(SiteStatusSchema().dump(status_of(session().get(Site, site_id), now))).get_data()
+        if len(cache) >= STATUS_CACHE_SITES:
+            cache.clear()
+        hit = cache[site_id] = (stamp, body)
+    return Response(hit[1], mimetype="application/json")
+
+
+def status_of(site: Site, now: datetime | None = None) -> dict[str, Any]:
+    """The site's status computed afresh (the `check` command; site_status caches it)."""
     audit = latest_completed(site.id)
     if audit is None:
         return {"site": {"id": site.id, "name": site.name}, "overall": "UNKNOWN", "nagios_code": 3,
                 "nable_code": 1003, "score": None,
                 "counts": None, "new_failures": [], "last_audit": None}
-    return status_out.render(audit_summary(audit))
+    return status_out.render(audit_summary(audit, now))
