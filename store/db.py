@@ -18,7 +18,10 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 class Database:
     def __init__(self, url: str):
         self.url = url
-        self.engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        # pool_size: a worker's 8 request threads, its audit runners and background duties each hold a
+        # connection, some requests a second one; beyond the pool, connections are opened and closed per
+        # use (with their PRAGMAs)
+        self.engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, pool_size=16)
         event.listen(self.engine, "connect", _sqlite_pragmas)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
 

@@ -86,3 +86,50 @@ def test_a_failed_remediation_fails_the_run(capsys):
     assert bench.report(args, 1, window, {"site status": window}, during, 0.0, 1.0, 0, (changed, 1.0), 0) == 1
     out = capsys.readouterr().out
     assert "2 differ from the idle audit's" in out and "FAILED: the audit under load and the idle audit differ" in out
+
+
+def test_the_open_loop_windows_are_reported(quick_run):
+    rows = _rows(quick_run.stdout)
+    open_loop = [n for n in rows if n.startswith("site status, open loop") and n.endswith(", p50 / p99")]
+    assert open_loop and re.match(r"p99 < 25 ms: (met|NOT met)$", rows[open_loop[0]][1])
+    during = "site status while an audit and a remediation run, throughput"
+    assert int(rows[during][0].split()[0]) > 0
+
+
+def test_open_loop_client_keeps_its_schedule_and_counts_lateness():
+    """A client due every 0.1 s sends on schedule; when one answer is slow, the requests that fell due
+    meanwhile count their wait (no coordinated omission)."""
+    import threading
+    import time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    served = []
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self):
+            served.append(time.time())
+            if len(served) == 1:
+                time.sleep(0.35)
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        bench = _bench_module()
+        out: dict = {}
+        start = time.time() + 0.05
+        bench._client_thread(server.server_address[1], "/", {}, start, start, start + 1.0, out, interval=0.1)
+    finally:
+        server.shutdown()
+    assert out["statuses"] == {200: len(out["lat"])} and 9 <= len(out["lat"]) <= 11
+    late = sorted(out["lat"], reverse=True)
+    assert late[0] >= 0.35 and late[1] >= 0.2 and late[2] >= 0.1   # due at 0.1, 0.2 s: sent after 0.35 s
+    assert sorted(out["lat"])[0] < 0.05                               # later ones on time again
