@@ -127,16 +127,23 @@ def _status_stamp_query():
     latest = select(func.max(Audit.id)).where(*completed).scalar_subquery()
     previous = select(func.max(Audit.id)).where(*completed, Audit.id < latest).scalar_subquery()
     baseline = select(SiteBaseline.audit_id).where(SiteBaseline.site_id == site_id).scalar_subquery()
+    name = select(Site.name).where(Site.id == site_id).scalar_subquery()
+    return select(name, latest, previous, baseline, *_waiver_ids(site_id, now))
+
+
+def _waiver_ids(site_id, now) -> list:
+    """The ids of the site's waivers not revoked, and of those in force at `now`: all that result rows
+    take from waivers (waivers are never edited, only revoked)."""
     standing = (Waiver.site_id == site_id, Waiver.revoked_at.is_(None))
     in_force = or_(Waiver.expires_at.is_(None), Waiver.expires_at > now)     # as waivers.apply_waivers
-    ids = [select(func.group_concat(sub.c.id)).select_from(sub).scalar_subquery() for sub in (
+    return [select(func.group_concat(sub.c.id)).select_from(sub).scalar_subquery() for sub in (
         select(Waiver.id).where(*standing).order_by(Waiver.id).subquery(),
         select(Waiver.id).where(*standing, in_force).order_by(Waiver.id).subquery())]
-    name = select(Site.name).where(Site.id == site_id).scalar_subquery()
-    return select(name, latest, previous, baseline, *ids)
 
 
-STATUS_STAMP = _status_stamp_query()        # built once: it is read on every status poll
+# built once: read on every status poll and results read
+STATUS_STAMP = _status_stamp_query()
+WAIVER_STAMP = select(*_waiver_ids(bindparam("site_id"), bindparam("now")))
 
 
 def status_stamp(sess: Session, site_id: int, now: datetime) -> tuple:
@@ -145,6 +152,11 @@ def status_stamp(sess: Session, site_id: int, now: datetime) -> tuple:
     pinned baseline, the waivers not revoked and those of them in force. Results are never changed
     after an audit completes, so an equal stamp means an equal summary (callers cache on it)."""
     return tuple(sess.connection().execute(STATUS_STAMP, {"site_id": site_id, "now": now}).one())
+
+
+def waiver_stamp(sess: Session, site_id: int, now: datetime) -> tuple:
+    """What result_rows of any audit of the site take from waivers at `now` (callers cache on it)."""
+    return tuple(sess.connection().execute(WAIVER_STAMP, {"site_id": site_id, "now": now}).one())
 
 
 def after_audit(sess: Session, audit: Audit, context: dict[str, Any]) -> None:

@@ -11,7 +11,7 @@ from flask import Response, current_app, jsonify
 from flask_smorest import abort
 from sqlalchemy import select
 
-from api.audits.schemas import SiteStatusSchema
+from api.audits.schemas import ResultSchema, SiteStatusSchema
 from api.common import not_found, storable_id
 from hardening import auditdata
 from hardening.outputs import junit, report_html, sarif, status as status_out
@@ -21,6 +21,7 @@ from store.models import Site, utcnow
 
 FINISHED = ("completed",)
 STATUS_CACHE_SITES = 1024       # far more sites than one appliance serves; the bound only caps memory
+RESULTS_CACHE_AUDITS = 64       # the audits being read now (an RMM tool reads the latest)
 
 
 def _finished(audit: Audit) -> None:
@@ -56,12 +57,35 @@ def results(audit: Audit, args: dict[str, Any]):
         return Response(junit.render(audit_summary(audit)), mimetype="application/xml")
     if args["format"] == "sarif":
         return Response(sarif.render_json(audit_summary(audit)), mimetype="application/sarif+json")
-    rows = auditdata.result_rows(session(), audit)
-    if "status" in args:
-        rows = [r for r in rows if r["status"] == args["status"]]
-    if "check_id" in args:
-        rows = [r for r in rows if r["check_id"] == args["check_id"]]
-    return rows
+    rows, body = _dumped_rows(audit)
+    if "status" not in args and "check_id" not in args:
+        return Response(body, mimetype="application/json")
+    return jsonify([r for r in rows if r["status"] == args.get("status", r["status"])
+                    and r["check_id"] == args.get("check_id", r["check_id"])])
+
+
+def _dumped_rows(audit: Audit) -> tuple[list[dict[str, Any]], bytes]:
+    """The audit's results as dumped by ResultSchema, and as JSON: computed again only when the
+    site's waivers in force change (results never change after an audit completes)."""
+    now = utcnow()
+
+    def compute():
+        rows = ResultSchema(many=True).dump(auditdata.result_rows(session(), audit, now))
+        return rows, jsonify(rows).get_data()
+    return _cached("awxh_results_cache", audit.id, auditdata.waiver_stamp(session(), audit.site_id, now),
+                   RESULTS_CACHE_AUDITS, compute)
+
+
+def _cached(name: str, key: int, stamp: tuple, bound: int, compute):
+    """compute() again only when `stamp` differs from the one its value was kept under. Kept per app
+    (ids repeat across apps in one process); beyond `bound` keys, all are dropped (memory only)."""
+    cache = current_app.extensions.setdefault(name, {})
+    hit = cache.get(key)
+    if hit is None or hit[0] != stamp:
+        if len(cache) >= bound:
+            cache.clear()
+        hit = cache[key] = (stamp, compute())
+    return hit[1]
 
 
 def report(audit: Audit) -> Response:
@@ -100,14 +124,9 @@ def site_status(site_id: int) -> Response:
     stamp = auditdata.status_stamp(session(), site_id, now)
     if stamp[0] is None:
         not_found(Site, site_id)
-    cache = current_app.extensions.setdefault("awxh_status_cache", {})     # per app: ids repeat across apps
-    hit = cache.get(site_id)
-    if hit is None or hit[0] != stamp:
-        body = jsonify(SiteStatusSchema().dump(status_of(session().get(Site, site_id), now))).get_data()
-        if len(cache) >= STATUS_CACHE_SITES:
-            cache.clear()
-        hit = cache[site_id] = (stamp, body)
-    return Response(hit[1], mimetype="application/json")
+    body = _cached("awxh_status_cache", site_id, stamp, STATUS_CACHE_SITES, lambda: jsonify(
+        SiteStatusSchema().dump(status_of(session().get(Site, site_id), now))).get_data())
+    return Response(body, mimetype="application/json")
 
 
 def status_of(site: Site, now: datetime | None = None) -> dict[str, Any]:

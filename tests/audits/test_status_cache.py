@@ -1,12 +1,14 @@
-"""The site status endpoint caches its answer: it must never serve one that a fresh computation
-would not give, whatever changed (a new audit, a waiver, its expiry across a clock jump, a revocation,
-a rename, a baseline), and it must really serve from the cache when nothing did."""
+"""The site status and audit results endpoints cache their answers: they must never serve one that a
+fresh computation would not give, whatever changed (a new audit, a waiver, its expiry across a clock
+jump, a revocation, a rename, a baseline), and status must really serve from the cache when nothing did."""
 from datetime import timedelta
 
 import pytest
 
 from api.audits import views
-from api.audits.schemas import SiteStatusSchema
+from api.audits.schemas import ResultSchema, SiteStatusSchema
+from hardening.auditdata import result_rows
+from store.audit_models import Audit
 from store.db import session
 from store.models import Site, utcnow
 from tests.audits.test_rmm import _audit
@@ -87,3 +89,36 @@ def test_status_of_an_unknown_site_is_404(client, auth):
     for site_id in (999, 2**70):
         resp = client.get(f"/api/v1/sites/{site_id}/status", headers=auth("read"))
         assert resp.status_code == 404 and "Site" in resp.json["message"]
+
+
+def test_results_cache_follows_waivers_and_the_clock(app, client, auth, insecure_site, clock):
+    audit = _audit(client, auth, insecure_site)
+    url = f"/api/v1/audits/{audit['id']}/results"
+
+    def served(query=""):
+        resp = client.get(url + query, headers=auth("read"))
+        assert resp.status_code == 200 and resp.mimetype == "application/json", resp.data
+        with app.test_request_context():
+            fresh = ResultSchema(many=True).dump(result_rows(session(), session().get(Audit, audit["id"]),
+                                                             utcnow() + clock["offset"]))
+        return resp.json, fresh
+
+    rows, fresh = served()
+    assert rows == fresh and not any(r["waived"] for r in rows)
+    failing = next(r for r in rows if r["status"] == "fail")
+    body = {"check_id": failing["check_id"], "scope": "site", "justification": "replaced in next week's window",
+            "approver": "Dana (MSP lead)", "expires_at": (utcnow() + timedelta(hours=1)).isoformat() + "Z"}
+    waiver = client.post(f"/api/v1/sites/{insecure_site}/waivers", json=body, headers=auth("admin")).json
+    rows, fresh = served()
+    assert rows == fresh and any(r["waived"] for r in rows)
+    only, fresh = served(f"?check_id={failing['check_id']}&status=fail")
+    assert only == [r for r in fresh if r["check_id"] == failing["check_id"] and r["status"] == "fail"]
+    assert only and all(r["waived"] for r in only)
+    clock["offset"] = timedelta(hours=2)                     # past the expiry: shown as expired, not waived
+    rows, fresh = served()
+    assert rows == fresh and not any(r["waived"] for r in rows)
+    assert any(r["waiver"] and r["waiver"]["expired"] for r in rows)
+    clock["offset"] = timedelta(0)
+    assert client.delete(f"/api/v1/waivers/{waiver['id']}", headers=auth("admin")).status_code == 204
+    rows, fresh = served()
+    assert rows == fresh and not any(r["waiver"] for r in rows)
