@@ -145,7 +145,7 @@ def execute(db, audit_id: int, runner: str, context: dict[str, Any]) -> None:
         except Exception as exc:                     # the audit fails visibly; the process carries on
             log.exception("audit %s failed", audit_id)
             sess.rollback()
-            error = DISK_FULL if store.db.disk_full(exc) else f"{type(exc).__name__}: {exc}"
+            error = DISK_FULL if store.db.disk_full(exc) else store.db.error_text(exc)
             try:
                 audit = _mark_failed(sess, audit_id, error)
             except Exception as again:

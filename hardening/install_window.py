@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from hardening.gather import DeviceSpec
 from store.audit_models import InstallWindow
+from store.db import error_text
 from store.models import Device, utcnow
 
 SETTINGS = {"lan": ("pnp_lan_creates_enabled",), "wan": ("pnp_wan_creates_enabled",),
@@ -59,7 +60,7 @@ def close_due(db, spec_for: Callable[[Device], DeviceSpec], driver_for=server_dr
                 _close(sess, window, spec_for, driver_for)
                 closed.append(window.id)
             except Exception as exc:        # the device is down: keep trying, say why
-                window.detail = {**window.detail, "last_error": f"{type(exc).__name__}: {exc}"[:300]}
+                window.detail = {**window.detail, "last_error": error_text(exc)[:300]}
             sess.commit()
     return closed
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from flask import Flask, current_app, g
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
 import store.audit_models  # noqa: F401  (every table is known before the first query)
@@ -63,6 +64,16 @@ def disk_full(exc: BaseException) -> bool:
     if isinstance(orig, sqlite3.Error):
         return getattr(orig, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "disk is full" in str(orig)
     return isinstance(orig, OSError) and orig.errno == errno.ENOSPC
+
+
+def error_text(exc: BaseException) -> str:
+    """An exception as a reason to store and show. A database error names its cause, never its
+    statement: SQLAlchemy's own text carries the SQL and its parameters (the values being written)."""
+    if isinstance(exc, StatementError):
+        cause = exc.orig
+        return f"database error: {type(cause).__name__}: {cause}" if cause is not None else \
+            f"database error: {type(exc).__name__}"
+    return f"{type(exc).__name__}: {exc}"
 
 
 def init_app(app: Flask) -> Database:

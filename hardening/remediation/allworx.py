@@ -17,6 +17,7 @@ from hardening.audits import process_name
 from hardening.facts import Secret
 from hardening.remediation import locks
 from store.audit_models import Remediation
+from store.db import error_text
 from store.models import Device, utcnow
 from store.secrets import set_credentials
 
@@ -90,7 +91,7 @@ def apply(db, rid: int, driver_for, box) -> tuple[Remediation, dict[str, str]]:
             sess.rollback()
             row = sess.get(Remediation, rid)
             _restore(driver, row, box)
-            row.state, row.error = "failed", f"{type(exc).__name__}: {exc}"[:1000]
+            row.state, row.error = "failed", error_text(exc)[:1000]
             sess.commit()
             locks.release(db, device.id, f"remediation:{rid}")
             raise

@@ -20,6 +20,7 @@ from hardening.facts import DeviceFacts, SiteFacts
 from hardening.policy import Policy
 from hardening.remediation import locks, nft_live, planner
 from store.audit_models import DeviceLock, Remediation
+from store.db import error_text
 from store.models import Device, Site, utcnow
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,7 @@ def apply(db, rid: int, open_driver: OpenDriver, probe: Callable[[dict], dict] |
         except Exception as exc:
             sess.rollback()
             row = sess.get(Remediation, rid)
-            row.state, row.error = "failed", f"{type(exc).__name__}: {exc}"[:1000]
+            row.state, row.error = "failed", error_text(exc)[:1000]
             sess.commit()
             locks.release(db, device.id, _holder(rid))
             raise
