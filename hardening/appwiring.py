@@ -31,6 +31,11 @@ def background_duties(app: Flask) -> list:
     allowed = app.config["WEBHOOK_ALLOWED_NETWORKS"]
     allowed_devices = app.config["EGRESS_ALLOWED_NETWORKS"]
 
+    def sweep_orphaned_audits():
+        # an audit accepted by a worker that was killed before running it would block its site
+        with db.session() as sess:
+            return audits.sweep_stale(sess, at_start_up=False)
+
     def run_schedules():
         return schedules.tick(db, app.extensions["audit_runner"].submit)
 
@@ -45,7 +50,7 @@ def background_duties(app: Flask) -> list:
     def close_install_windows():
         return install_window.close_due(db, lambda device: _checked_spec(device, box, allowed_devices))
 
-    return [run_schedules, deliver_webhooks, close_install_windows, expire_remediations, *app.extensions.get("background_duties", [])]
+    return [sweep_orphaned_audits, run_schedules, deliver_webhooks, close_install_windows, expire_remediations, *app.extensions.get("background_duties", [])]
 
 
 def _checked_spec(device, box, allowed):

@@ -1,7 +1,8 @@
 """Audits as durable jobs: create (one active per site), run with a heartbeat, sweep the interrupted.
 
-State machine: queued -> running -> completed | failed; a queued/running audit whose runner stopped
-heart-beating (process killed, restart) becomes `interrupted` at the next start-up sweep and can be
+State machine: queued -> running -> completed | failed; a queued/running audit whose runner process
+is gone (killed, restarted: seen by the leader's periodic sweep and at start-up) or stopped
+heart-beating (at start-up) becomes `interrupted` and can be
 re-run as a new audit that names it (`rerun_of`). The database's partial unique index keeps two
 audits of one site from being active at once, across every gunicorn worker.
 """
@@ -42,8 +43,9 @@ class AuditConflict(Exception):
 def create_audit(sess: Session, site_id: int, profile: str, requested_by: str,
                  rerun_of: int | None = None) -> Audit:
     load_profile(profile)                              # UnknownProfile before anything is written
+    # runner: the process that accepted it and will run it; if that process dies first, sweeps see it
     audit = Audit(site_id=site_id, profile=profile, requested_by=requested_by, rerun_of=rerun_of,
-                  progress={"devices_total": 0, "devices_done": 0, "phase": "queued"})
+                  runner=process_name(), progress={"devices_total": 0, "devices_done": 0, "phase": "queued"})
     sess.add(audit)
     try:
         sess.commit()
@@ -60,15 +62,16 @@ def process_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def process_gone(name: str) -> bool:
-    """True when `name` (see process_name) is a process of this host that has ended, or is this very
-    process (a start-up sweep runs before the process has taken any work; in a container a restarted
-    worker often gets its predecessor's pid). False when unknown: another host, or an unparsable name."""
+def process_gone(name: str, at_start_up: bool = True) -> bool:
+    """True when `name` (see process_name) is a process of this host that has ended, or, at start-up,
+    is this very process (a start-up sweep runs before the process has taken any work; in a container
+    a restarted worker often gets its predecessor's pid). False when unknown: another host, or an
+    unparsable name."""
     host, _, pid = (name or "").rpartition(":")
     if host != socket.gethostname() or not pid.isdigit():
         return False
     if int(pid) == os.getpid():
-        return True
+        return at_start_up
     try:
         os.kill(int(pid), 0)
     except ProcessLookupError:
@@ -78,16 +81,18 @@ def process_gone(name: str) -> bool:
     return False
 
 
-def sweep_stale(sess: Session, now=None) -> list[int]:
-    """Start-up sweep: mark audits as interrupted whose runner stopped heart-beating, or whose runner
-    process on this host is gone (a restart within STALE_AFTER); returns their ids."""
+def sweep_stale(sess: Session, now=None, at_start_up: bool = True) -> list[int]:
+    """Mark audits as interrupted whose runner process on this host is gone (queued or running: a
+    restart, a killed worker), or, at start-up, whose runner stopped heart-beating for STALE_AFTER;
+    returns their ids. The periodic sweep (not at start-up) never cuts short an audit whose live
+    runner is slow to beat (a database busy for seconds), nor one of its own process."""
     now = now or utcnow()
     cutoff = now - STALE_AFTER
     stale = sess.scalars(select(Audit).where(Audit.state.in_(ACTIVE_AUDIT_STATES))).all()
     ids = []
     for audit in stale:
         last = audit.heartbeat_at or audit.created_at
-        if last < cutoff or (audit.state == "running" and process_gone(audit.runner)):
+        if process_gone(audit.runner, at_start_up) or (at_start_up and last < cutoff):
             audit.state, audit.finished_at = "interrupted", now
             audit.error = "the appliance stopped while this audit ran; re-run it"
             ids.append(audit.id)

@@ -1,9 +1,12 @@
 """Audits as jobs: 202 + Location, progress, one at a time per site, results, status, re-run."""
+import socket
+import subprocess
 import time
 
 import pytest
 
-from hardening.audits import sweep_stale
+from hardening.appwiring import background_duties
+from hardening.audits import process_name, sweep_stale
 from store.audit_models import Audit
 from store.db import get_db
 from store.models import utcnow
@@ -116,3 +119,55 @@ def test_junit_and_sarif_formats(client, auth, insecure_site):
 @pytest.mark.parametrize("scope, code", [("read", 403), ("audit", 202)])
 def test_starting_an_audit_needs_audit_scope(client, auth, insecure_site, scope, code):
     assert client.post(f"/api/v1/sites/{insecure_site}/audits", json={}, headers=auth(scope)).status_code == code
+
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return proc.pid
+
+
+def _add(app, **fields) -> int:
+    with app.app_context(), get_db().session() as sess:
+        audit = Audit(**fields)
+        sess.add(audit)
+        sess.commit()
+        return audit.id
+
+
+def _state(app, audit_id) -> str:
+    with app.app_context(), get_db().session() as sess:
+        return sess.get(Audit, audit_id).state
+
+
+def test_periodic_sweep_frees_a_site_whose_audit_was_accepted_by_a_killed_worker(app, client, auth, insecure_site):
+    """A worker killed after accepting an audit and before running it leaves it queued: the leader's
+    periodic sweep (not only a restart) marks it interrupted, so the site can be audited again."""
+    host = socket.gethostname()
+    orphan = _add(app, site_id=insecure_site, state="queued", runner=f"{host}:{_dead_pid()}")
+    assert client.post(f"/api/v1/sites/{insecure_site}/audits", json={}, headers=auth("audit")).status_code == 409
+    duty = next(d for d in background_duties(app) if d.__name__ == "sweep_orphaned_audits")
+    with app.app_context():
+        assert duty() == [orphan]
+    assert _state(app, orphan) == "interrupted"
+
+
+def test_periodic_sweep_spares_live_runners_that_the_start_up_sweep_would_not(app, insecure_site):
+    host = socket.gethostname()
+    alive = subprocess.Popen(["sleep", "60"])
+    try:
+        # a live runner whose heartbeat is old (the database was busy): spared while running ...
+        slow = _add(app, site_id=insecure_site, state="running", runner=f"{host}:{alive.pid}",
+                    heartbeat_at=utcnow().replace(year=2020))
+        with app.app_context(), get_db().session() as sess:
+            assert sweep_stale(sess, at_start_up=False) == []
+            assert sweep_stale(sess) == [slow]                    # ... a restart ends it
+        # work queued by this very process: spared while it lives, not at its own start-up
+        mine = _add(app, site_id=insecure_site, state="queued", runner=process_name())
+        with app.app_context(), get_db().session() as sess:
+            assert sweep_stale(sess, at_start_up=False) == []
+            assert sweep_stale(sess) == [mine]
+    finally:
+        alive.kill()
+        alive.wait()
