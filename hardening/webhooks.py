@@ -60,14 +60,34 @@ def check_url(url: str) -> str:
     return url
 
 
+NAT64_WELL_KNOWN = ipaddress.ip_network("64:ff9b::/96")        # RFC 6052: the IPv4 address is the last 32 bits
+NAT64_LOCAL_USE = ipaddress.ip_network("64:ff9b:1::/48")       # RFC 8215: a site's own translator
+IPV4_COMPATIBLE = ipaddress.ip_network("::/96")                # deprecated ::a.b.c.d
+
+
+def _embedded_ipv4(addr) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address reaches through a translator or tunnel (mapped, NAT64, 6to4,
+    Teredo, compatible): a NAT64 gateway turns 64:ff9b::a00:1 into 10.0.0.1."""
+    if addr.version != 6:
+        return None
+    if addr.ipv4_mapped is not None:
+        return addr.ipv4_mapped
+    if addr in NAT64_WELL_KNOWN or addr in IPV4_COMPATIBLE:
+        return ipaddress.IPv4Address(int(addr) & 0xFFFFFFFF)
+    if addr.sixtofour is not None:
+        return addr.sixtofour
+    return addr.teredo[1] if addr.teredo is not None else None
+
+
 def _vet(host: str, address: str, allowed: Iterable[str], verb: str = "resolves to") -> None:
     addr = ipaddress.ip_address(address.split("%", 1)[0])          # fe80::1%eth0: the zone is no part of it
-    if addr.version == 6 and addr.ipv4_mapped is not None:
-        addr = addr.ipv4_mapped                                     # ::ffff:10.0.0.1 is 10.0.0.1
-    if any(addr in ipaddress.ip_network(n) for n in allowed):
+    embedded = _embedded_ipv4(addr)
+    reached = [addr] if embedded is None else [embedded] if addr.ipv4_mapped else [addr, embedded]
+    if any(a in ipaddress.ip_network(n) for a in reached for n in allowed):
         return
-    if not addr.is_global or addr.is_multicast:     # loopback, link-local (cloud metadata), private LAN ...
-        what = host if host == str(addr) else f"{host} {verb} {addr}"
+    # loopback, link-local (cloud metadata), private LAN, also behind a translator or tunnel
+    if addr in NAT64_LOCAL_USE or any(not a.is_global or a.is_multicast for a in reached):
+        what = host if host == str(reached[-1]) else f"{host} {verb} {reached[-1]}"
         raise UnsafeTarget(f"{what}: a non-public address; allow it explicitly with "
                            "WEBHOOK_ALLOWED_NETWORKS if the receiver really lives there")
 

@@ -402,7 +402,10 @@ NON_PUBLIC_HOSTS = ["127.0.0.1", "127.1", "127.0.1", "2130706433", "0x7f000001",
                     "[0:0:0:0:0:ffff:127.0.0.1]", "169.254.169.254", "2852039166", "0xa9.0xfe.0xa9.0xfe",
                     "[::ffff:169.254.169.254]", "[fe80::1]", "[fe80::1%25eth0]", "10.0.0.1", "012.0.0.1",
                     "172.16.5.4", "192.168.1.1", "[fd00::1]", "100.64.0.1", "224.0.0.1", "255.255.255.255",
-                    "localhost", "LOCALHOST", "localhost.", "api.localhost", "[::ffff:10.0.0.1]"]
+                    "localhost", "LOCALHOST", "localhost.", "api.localhost", "[::ffff:10.0.0.1]",
+                    # IPv4 behind a translator or tunnel: NAT64 (well-known and local-use), 6to4, compatible
+                    "[64:ff9b::a00:1]", "[64:ff9b::7f00:1]", "[64:ff9b::a9fe:a9fe]", "[64:ff9b:1::a00:1]",
+                    "[2002:a00:1::1]", "[2002:7f00:1::]", "[::a00:1]", "[::7f00:1]"]
 
 
 @pytest.mark.parametrize("host", NON_PUBLIC_HOSTS)
@@ -427,6 +430,13 @@ def test_allowed_networks_admit_exactly_their_addresses(tmp_path):
                                                      "secret": "k" * 32}, headers=headers).status_code
     assert [post(h) for h in ("10.0.5.7", "[::ffff:10.0.5.7]", "[fd00:5::9]", "012.0.5.7")] == [201, 201, 201, 201]
     assert [post(h) for h in ("10.0.6.1", "127.0.0.1", "169.254.169.254", "[fd00:6::1]", "localhost")] == [422] * 5
+    # through a NAT64 gateway: the allowed IPv4 receiver, and only it
+    assert [post(h) for h in ("[64:ff9b::a00:507]", "[64:ff9b::a00:601]")] == [201, 422]
+
+
+def test_public_ipv4_behind_a_translator_is_still_public():
+    for address in ("64:ff9b::808:808", "2002:808:808::1", "2001:4860:4860::8888"):
+        webhooks._vet("receiver", address, [])             # no UnsafeTarget
 
 
 @pytest.mark.parametrize("host", ["localhost", "2130706433", "0177.0.0.1", "127.1", "[::ffff:127.0.0.1]"])
