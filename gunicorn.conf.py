@@ -49,7 +49,6 @@ def on_starting(server):
             raise SystemExit(message)
 
 
-
 def post_worker_init(worker):
     """Move the loaded application (~130 000 objects: SQLAlchemy, marshmallow, netmiko, pysnmp) out of
     the garbage collector's way. Each full collection walked them all, holding the GIL ~150 ms: the

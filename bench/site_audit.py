@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import resource
 import statistics
 import subprocess
@@ -125,7 +124,7 @@ def _run(phones: int, latency_ms: float, rounds: int, lab_ctx, router) -> int:
     devices = audit["progress"]["devices_total"]
     print(f"site: 1 server, {phones} phones, 4 Px, {latency_ms:g} ms latency per device request; "
           f"{devices} devices audited, {len(audit['summary']['counts'] or {})} count keys")
-    print(f"| measure | value | goal |\n|---|---|---|")
+    print("| measure | value | goal |\n|---|---|---|")
     print(f"| full audit, concurrent (32 workers), median of {rounds} | {concurrent_s:.2f} s "
           f"({', '.join(f'{x:.2f}' for x in concurrent)}) | < 5 s |")
     print(f"| same audit, one device after another, median of {rounds} | {sequential_s:.2f} s "

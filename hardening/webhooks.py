@@ -82,7 +82,12 @@ def _embedded_ipv4(addr) -> ipaddress.IPv4Address | None:
 def _vet(host: str, address: str, allowed: Iterable[str], verb: str = "resolves to") -> None:
     addr = ipaddress.ip_address(address.split("%", 1)[0])          # fe80::1%eth0: the zone is no part of it
     embedded = _embedded_ipv4(addr)
-    reached = [addr] if embedded is None else [embedded] if addr.ipv4_mapped else [addr, embedded]
+    if embedded is None:
+        reached = [addr]
+    elif addr.ipv4_mapped is not None:
+        reached = [embedded]                        # ::ffff:10.0.0.1 is 10.0.0.1 itself, not a route to it
+    else:
+        reached = [addr, embedded]                  # both must be public: the IPv6 route and where it leads
     if any(a in ipaddress.ip_network(n) for a in reached for n in allowed):
         return
     # loopback, link-local (cloud metadata), private LAN, also behind a translator or tunnel
