@@ -15,17 +15,17 @@ from flask import current_app, g, request
 from flask_smorest import abort
 from sqlalchemy import bindparam, select
 
-from store.db import get_db, session
+from store.db import PreparedRead, dbapi_connection, get_db, session
 from store.models import ApiToken, AuthFailure, utcnow
 
 SCOPES = ("read", "audit", "remediate", "admin")
 # Statements built once: every authenticated request runs TOKEN_LOOKUP
 FAILURES_OF = select(AuthFailure.window_start, AuthFailure.count).where(AuthFailure.remote_addr == bindparam("addr"))
-TOKEN_LOOKUP = select(ApiToken.id, ApiToken.name, ApiToken.scope, ApiToken.token_hash, ApiToken.revoked_at,
-                      ApiToken.last_used_at,
-                      FAILURES_OF.with_only_columns(AuthFailure.window_start).scalar_subquery().label("failures_since"),
-                      FAILURES_OF.with_only_columns(AuthFailure.count).scalar_subquery().label("failures")
-                      ).where(ApiToken.token_hash == bindparam("token_hash"))
+TOKEN_LOOKUP = PreparedRead(select(
+    ApiToken.id, ApiToken.name, ApiToken.scope, ApiToken.token_hash, ApiToken.revoked_at, ApiToken.last_used_at,
+    FAILURES_OF.with_only_columns(AuthFailure.window_start).scalar_subquery().label("failures_since"),
+    FAILURES_OF.with_only_columns(AuthFailure.count).scalar_subquery().label("failures")
+).where(ApiToken.token_hash == bindparam("token_hash")))
 TOKEN_PREFIX = "awxh_"
 LAST_USED_RESOLUTION = timedelta(minutes=1)     # avoid a DB write on every read request
 
@@ -57,7 +57,7 @@ def require(scope: str):
         _refuse(addr, "Missing bearer token (Authorization: Bearer <token>).")
     presented_hash = hash_token(presented.strip())
     # one query on the hot path: the token and its address's failure count together
-    token = session().connection().execute(TOKEN_LOOKUP, {"token_hash": presented_hash, "addr": addr}).first()
+    token = TOKEN_LOOKUP.first(dbapi_connection(), {"token_hash": presented_hash, "addr": addr})
     if token is None:
         _refuse(addr, "Invalid or revoked token.")
     if _limited(token.failures_since, token.failures):

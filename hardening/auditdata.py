@@ -18,6 +18,7 @@ from hardening.catalog import check_meta
 from hardening.facts import SiteInfo
 from hardening.gather import DeviceSpec, GatherResult
 from store.audit_models import Audit, AuditResult, InstallWindow, SiteBaseline, Waiver
+from store.db import PreparedRead
 from store.models import Device, Site, utcnow
 from store.secrets import get_secrets
 
@@ -141,22 +142,23 @@ def _waiver_ids(site_id, now) -> list:
         select(Waiver.id).where(*standing, in_force).order_by(Waiver.id).subquery())]
 
 
-# built once: read on every status poll and results read
-STATUS_STAMP = _status_stamp_query()
-WAIVER_STAMP = select(*_waiver_ids(bindparam("site_id"), bindparam("now")))
+# read on every status poll and results read
+STATUS_STAMP = PreparedRead(_status_stamp_query())
+WAIVER_STAMP = PreparedRead(select(*_waiver_ids(bindparam("site_id"), bindparam("now"))))
 
 
-def status_stamp(sess: Session, site_id: int, now: datetime) -> tuple:
+def status_stamp(connection, site_id: int, now: datetime) -> tuple:
     """Everything a site's summary at `now` depends on, in one query: the site's name (None: no such
     site), its two latest completed audits (the latest and the one drift compares it with), the
     pinned baseline, the waivers not revoked and those of them in force. Results are never changed
-    after an audit completes, so an equal stamp means an equal summary (callers cache on it)."""
-    return tuple(sess.connection().execute(STATUS_STAMP, {"site_id": site_id, "now": now}).one())
+    after an audit completes, so an equal stamp means an equal summary (callers cache on it).
+    `connection`: a DBAPI connection (store.db.dbapi_connection)."""
+    return tuple(STATUS_STAMP.first(connection, {"site_id": site_id, "now": now}))
 
 
-def waiver_stamp(sess: Session, site_id: int, now: datetime) -> tuple:
+def waiver_stamp(connection, site_id: int, now: datetime) -> tuple:
     """What result_rows of any audit of the site take from waivers at `now` (callers cache on it)."""
-    return tuple(sess.connection().execute(WAIVER_STAMP, {"site_id": site_id, "now": now}).one())
+    return tuple(WAIVER_STAMP.first(connection, {"site_id": site_id, "now": now}))
 
 
 def after_audit(sess: Session, audit: Audit, context: dict[str, Any]) -> None:

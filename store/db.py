@@ -1,12 +1,14 @@
-"""Engine and session handling: one engine per app, one session per request, WAL mode."""
+"""Engine and session handling: one engine per app, one session per request, WAL mode; prepared reads
+for the statements nearly every request runs."""
 from __future__ import annotations
 
 import fcntl
 import os
+from collections import namedtuple
 from pathlib import Path
 
 from flask import Flask, current_app, g
-from sqlalchemy import create_engine, event
+from sqlalchemy import Select, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,9 +22,11 @@ class Database:
     def __init__(self, url: str):
         self.url = url
         # pool_size: a worker's 8 request threads, its audit runners and background duties each hold a
-        # connection, some requests a second one; beyond the pool, connections are opened and closed per
-        # use (with their PRAGMAs)
-        self.engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, pool_size=16)
+        # connection, most requests a second one (prepared reads, then the session); beyond the pool,
+        # connections are opened and closed per use (with their PRAGMAs). SQLite has no connection limit:
+        # the overflow is wide so that a busy moment never waits on the pool.
+        self.engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, pool_size=16,
+                                    max_overflow=48)
         event.listen(self.engine, "connect", _sqlite_pragmas)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
 
@@ -98,10 +102,61 @@ def session() -> Session:
     return g.db_session
 
 
+def dbapi_connection():
+    """The request's pooled DBAPI connection for prepared reads (taken on first use, back at teardown)."""
+    if "db_dbapi" not in g:
+        g.db_dbapi = get_db().engine.raw_connection()
+    return g.db_dbapi
+
+
+class PreparedRead:
+    """A SELECT that nearly every request runs (the token lookup, a status poll's stamp), compiled once and
+    run straight on a DBAPI connection. SQLAlchemy's work per execution and the ORM session's were half of
+    a status poll's time (~0.25 of 0.75 ms; the SQLite query itself takes ~0.02 ms). Parameters and
+    columns still go through the statement's own type processors (SQLite keeps datetimes as text)."""
+
+    def __init__(self, statement: Select):
+        self.statement = statement
+        self._plans: dict[str, tuple] = {}          # per dialect
+
+    def first(self, connection, params: dict):
+        """The first row (a named tuple of the statement's columns), or None."""
+        compiled, binds, columns, row_type = self._plan(get_db().engine.dialect)
+        values = compiled.construct_params(params)
+        for name, process in binds.items():
+            values[name] = process(values[name])
+        args = [values[name] for name in compiled.positiontup] if compiled.positional else values
+        cursor = connection.cursor()
+        try:
+            cursor.execute(compiled.string, args)
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+        if not rows:
+            return None
+        return row_type(*(value if process is None else process(value) for process, value in zip(columns, rows[0])))
+
+    def _plan(self, dialect) -> tuple:
+        plan = self._plans.get(dialect.name)
+        if plan is None:
+            compiled = self.statement.compile(dialect=dialect)
+            binds = {name: process for name, bind in compiled.binds.items()
+                     if (process := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None}
+            columns = [column.type.dialect_impl(dialect).result_processor(dialect, None)
+                       for column in self.statement.selected_columns]
+            row_type = namedtuple("Row", self.statement.selected_columns.keys(), rename=True)
+            plan = self._plans[dialect.name] = (compiled, binds, columns, row_type)
+        return plan
+
+
 def _close_session(_exc) -> None:
     sess = g.pop("db_session", None)
     if sess is not None:
         sess.close()
+    connection = g.pop("db_dbapi", None)
+    if connection is not None:
+        connection.close()      # back to the pool (which rolls back: nothing is left open)
 
 
-__all__ = ["Database", "Engine", "init_app", "get_db", "session", "migrate", "database_url", "disk_full"]
+__all__ = ["Database", "Engine", "init_app", "get_db", "session", "dbapi_connection", "PreparedRead", "migrate",
+           "database_url", "disk_full"]

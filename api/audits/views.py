@@ -16,7 +16,7 @@ from api.common import not_found, storable_id
 from hardening import auditdata
 from hardening.outputs import junit, report_html, sarif, status as status_out
 from store.audit_models import Audit
-from store.db import session
+from store.db import dbapi_connection, session
 from store.models import Site, utcnow
 
 FINISHED = ("completed",)
@@ -72,7 +72,7 @@ def _dumped_rows(audit: Audit) -> tuple[list[dict[str, Any]], bytes]:
     def compute():
         rows = ResultSchema(many=True).dump(auditdata.result_rows(session(), audit, now))
         return rows, jsonify(rows).get_data()
-    return _cached("awxh_results_cache", audit.id, auditdata.waiver_stamp(session(), audit.site_id, now),
+    return _cached("awxh_results_cache", audit.id, auditdata.waiver_stamp(dbapi_connection(), audit.site_id, now),
                    RESULTS_CACHE_AUDITS, compute)
 
 
@@ -121,7 +121,7 @@ def site_status(site_id: int) -> Response:
     if not storable_id(site_id):
         not_found(Site, site_id)
     now = utcnow()
-    stamp = auditdata.status_stamp(session(), site_id, now)
+    stamp = auditdata.status_stamp(dbapi_connection(), site_id, now)
     if stamp[0] is None:
         not_found(Site, site_id)
     body = _cached("awxh_status_cache", site_id, stamp, STATUS_CACHE_SITES, lambda: jsonify(
