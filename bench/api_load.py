@@ -265,12 +265,13 @@ def start_simulator(procs: Procs, phones: int, px: int, latency_ms: float) -> li
     return inventory
 
 
-def start_gunicorn(procs: Procs, app_spec: str, cwd: Path, env: dict, log: Path) -> tuple[subprocess.Popen, int]:
+def start_gunicorn(procs: Procs, app_spec: str, cwd: Path, env: dict, log: Path,
+                   config: Path = ROOT / "gunicorn.conf.py") -> tuple[subprocess.Popen, int]:
     port = _free_port()
     with log.open("w") as errors:                # the access log goes to stdout, as configured: discarded
         # --no-control-socket: gunicorn 27 would otherwise bind ~/.gunicorn/gunicorn.ctl, shared with any
         # other gunicorn on the box (both servers get it; it is not on the request path)
-        proc = procs.start([sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
+        proc = procs.start([sys.executable, "-m", "gunicorn", "-c", str(config),
                             "--no-control-socket", app_spec],
                            cwd=cwd, env={**env, "AWXH_BIND": f"{HOST}:{port}"},
                            stdout=subprocess.DEVNULL, stderr=errors)
