@@ -5,8 +5,7 @@ asks the question behind its p99 goal: can ANY endpoint keep p99 under 25 ms wit
 their next request as soon as the last is answered, on this box? The bare endpoint of api_load.py (one small
 JSON, no database) runs under the repo's gunicorn.conf.py and under variants of it that trade features for
 speed (no access log, fewer threads, sync workers), with api_load.py's load generator: --clients keep-alive
-http.client clients over several processes, --warmup + --duration s per window, --rounds windows per
-setting (medians).
+clients over several processes, --warmup + --duration s per window, --rounds windows per setting (medians).
 
     .venv/bin/python bench/bare_ceiling.py
     .venv/bin/python bench/bare_ceiling.py --duration 2 --warmup 0.5 --rounds 1     # smoke test
