@@ -84,7 +84,8 @@ def main(argv=None) -> int:
             return 1
         finally:
             procs.stop_all()
-    print(f"Command: {' '.join([Path(sys.executable).name, *sys.argv])}")
+    python = os.path.relpath(sys.executable) if sys.executable.startswith(os.getcwd()) else sys.executable
+    print(f"command: {' '.join([python, *sys.argv])}")
     print(f"load: {args.clients} closed-loop keep-alive clients over {n_procs} processes (bench/api_load.py's), "
           f"{args.warmup:g} s warm-up + {args.duration:g} s per window, median of {args.rounds}; "
           f"p99 < {P99_GOAL_MS:g} ms needs > {1000 * args.clients / P99_GOAL_MS:.0f} req/s (Little's law)")
