@@ -120,7 +120,8 @@ class PreparedRead:
         self._plans: dict[str, tuple] = {}          # per dialect
 
     def first(self, connection, params: dict):
-        """The first row (a named tuple of the statement's columns), or None."""
+        """The first row (a named tuple of the statement's columns), or None. In an app context: the
+        statement is compiled for the app's database."""
         compiled, binds, columns, row_type = self._plan(get_db().engine.dialect)
         values = compiled.construct_params(params)
         for name, process in binds.items():
@@ -140,6 +141,8 @@ class PreparedRead:
         plan = self._plans.get(dialect.name)
         if plan is None:
             compiled = self.statement.compile(dialect=dialect)
+            if any(bind.expanding for bind in compiled.binds.values()):
+                raise ValueError("PreparedRead runs fixed statements: no expanding IN parameters")
             binds = {name: process for name, bind in compiled.binds.items()
                      if (process := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None}
             columns = [column.type.dialect_impl(dialect).result_processor(dialect, None)

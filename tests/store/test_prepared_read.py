@@ -2,6 +2,8 @@
 and the request's connection goes back to the pool."""
 from datetime import timedelta
 
+import pytest
+
 from sqlalchemy import bindparam, select
 
 from store.db import PreparedRead, dbapi_connection, get_db
@@ -35,6 +37,17 @@ def test_parameters_and_columns_are_typed_like_sqlalchemy(app):
     assert row.name == "late"                       # the datetime parameter compared as a datetime
     assert row.last_used_at == expected == now - timedelta(minutes=5)     # and read back as one
     assert none is None
+
+
+def test_a_statement_with_an_expanding_parameter_is_refused(app):
+    in_list = PreparedRead(select(ApiToken.id).where(ApiToken.id.in_(bindparam("ids", expanding=True))))
+    with app.app_context():
+        connection = get_db().engine.raw_connection()
+        try:
+            with pytest.raises(ValueError, match="expanding"):
+                in_list.first(connection, {"ids": [1, 2]})
+        finally:
+            connection.close()
 
 
 def test_the_request_connection_goes_back_at_teardown(app):
