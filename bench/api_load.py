@@ -93,7 +93,7 @@ class KeepAliveClient:
                 self.sock, self.buf = socket.create_connection((HOST, self.port), timeout=self.timeout), b""
             self.sock.sendall(self.request)
             status_line, *lines = self._until(b"\r\n\r\n").split(b"\r\n")
-            status = int(status_line.split(b" ", 2)[1])
+            status = int(status_line.partition(b" ")[2][:3])       # ValueError when there is none
             headers = dict((name.strip().lower(), value.strip().lower())
                            for name, _, value in (line.partition(b":") for line in lines))
             if b"content-length" in headers:
@@ -108,9 +108,9 @@ class KeepAliveClient:
             if headers.get(b"connection") == b"close":
                 self.close()
             return status
-        except (OSError, ValueError, IndexError) as exc:
+        except (OSError, ValueError):
             self.close()
-            raise exc if isinstance(exc, (OSError, ValueError)) else ValueError(f"garbled answer: {exc}")
+            raise
 
     def close(self) -> None:
         if self.sock is not None:

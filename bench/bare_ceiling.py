@@ -49,8 +49,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def measure(args, procs: Procs, pool, n_procs: int, tmp: Path, name: str, extra: str) -> dict:
-    config = tmp / f"gunicorn-{len(list(tmp.glob('gunicorn-*')))}.conf.py"
+def measure(args, procs: Procs, pool, n_procs: int, tmp: Path, index: int, name: str, extra: str) -> dict:
+    config = tmp / f"gunicorn-{index}.conf.py"
     config.write_text((ROOT / "gunicorn.conf.py").read_text(encoding="utf-8") + f"\n# {name}\n{extra}\n",
                       encoding="utf-8")
     log = config.with_suffix(".log")
@@ -62,8 +62,7 @@ def measure(args, procs: Procs, pool, n_procs: int, tmp: Path, name: str, extra:
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(60)
-    best = median_window(windows)
-    return {**best, "rounds": [w["rps"] for w in windows]}
+    return {**median_window(windows), "rounds": [w["rps"] for w in windows]}
 
 
 def main(argv=None) -> int:
@@ -77,8 +76,8 @@ def main(argv=None) -> int:
         try:
             with cf.ProcessPoolExecutor(max_workers=n_procs, mp_context=multiprocessing.get_context("spawn")) as pool:
                 list(pool.map(abs, range(n_procs)))
-                results = {name: measure(args, procs, pool, n_procs, tmp, name, extra)
-                           for name, extra in SETTINGS.items()}
+                results = {name: measure(args, procs, pool, n_procs, tmp, index, name, extra)
+                           for index, (name, extra) in enumerate(SETTINGS.items())}
         except BenchError as exc:
             print(f"FAILED: {exc}", file=sys.stderr)
             return 1
