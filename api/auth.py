@@ -15,12 +15,13 @@ from flask import current_app, g, request
 from flask_smorest import abort
 from sqlalchemy import bindparam, select
 
-from store.db import PreparedRead, dbapi_connection, get_db, session
+from store.db import PreparedRead, dbapi_connection, get_db
 from store.models import ApiToken, AuthFailure, utcnow
 
 SCOPES = ("read", "audit", "remediate", "admin")
-# Statements built once: every authenticated request runs TOKEN_LOOKUP
+# Statements built once: every authenticated request runs TOKEN_LOOKUP, a refused one FAILURES_LOOKUP
 FAILURES_OF = select(AuthFailure.window_start, AuthFailure.count).where(AuthFailure.remote_addr == bindparam("addr"))
+FAILURES_LOOKUP = PreparedRead(FAILURES_OF)
 TOKEN_LOOKUP = PreparedRead(select(
     ApiToken.id, ApiToken.name, ApiToken.scope, ApiToken.token_hash, ApiToken.revoked_at, ApiToken.last_used_at,
     FAILURES_OF.with_only_columns(AuthFailure.window_start).scalar_subquery().label("failures_since"),
@@ -73,7 +74,7 @@ def require(scope: str):
 
 def _refuse(addr: str, message: str):
     """A request without a valid token: 429 while its address is over the limit, else counted and 401."""
-    failures = session().connection().execute(FAILURES_OF, {"addr": addr}).first()
+    failures = FAILURES_LOOKUP.first(dbapi_connection(), {"addr": addr})
     if failures is not None and _limited(failures.window_start, failures.count):
         _too_many()
     _record_failure(addr)

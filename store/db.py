@@ -162,4 +162,4 @@ def _close_session(_exc) -> None:
 
 
 __all__ = ["Database", "Engine", "init_app", "get_db", "session", "dbapi_connection", "PreparedRead", "migrate",
-           "database_url", "disk_full"]
+           "database_url", "disk_full", "error_text"]
