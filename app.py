@@ -12,12 +12,12 @@ import click
 from flask import Flask, send_from_directory
 
 import api
-import hardening.appwiring
+import api.wiring
 import store.db
+from api import request_guards
 from api.auditlog import record_mutations
 from api.extensions import Api
 from api.logging_setup import configure_logging
-from api import request_guards
 from store.crypto import SecretBox, load_keys
 
 
@@ -33,7 +33,7 @@ def create_app(config: object | dict | None = None) -> Flask:
     configure_logging(app)
     store.db.init_app(app)
     app.extensions["secret_box"] = SecretBox(load_keys(app.config["DATA_DIR"], app.config["ENCRYPTION_KEY"]))
-    hardening.appwiring.init_app(app)
+    api.wiring.init_app(app)
     rest = Api(app)
     api.register_blueprints(rest)
     record_mutations(app)
@@ -131,7 +131,7 @@ def rotate_key() -> None:
 @click.option("--fail-on-new", is_flag=True, help="Alert only on failures new since the previous audit")
 def check(site_ref: str, run: bool, nable: bool, max_age_hours: float | None, fail_on_new: bool) -> None:
     """Print one summary line and exit 0/1/2/3 (OK/WARNING/CRITICAL/UNKNOWN) like a Nagios plugin."""
-    from hardening.cli_check import check_site
+    from hardening.outputs.check_cli import check_site
     line, code = check_site(create_app({"BACKGROUND_DUTIES": False, "AUDITS_SYNCHRONOUS": True}), site_ref, run,
                             nable, max_age_hours, fail_on_new)
     click.echo(line)
@@ -162,9 +162,9 @@ def analyze_config(file, platform, **addresses) -> None:
     FILE is one configuration or command output, or a JSON object mapping each command to its output.
     Exit 0 on success, 2 with a message on bad input.
     """
-    from firewall.analyze import parse_and_analyze
     from firewall.model import ParseError
     from firewall.parsers import PLATFORMS, UnsupportedPlatform
+    from hardening.engine.analyze import parse_and_analyze
     if platform and platform not in PLATFORMS:
         raise click.BadParameter(f"unknown platform; supported: {', '.join(PLATFORMS)}", param_hint="--platform")
     text = file.read()

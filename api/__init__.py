@@ -1,8 +1,23 @@
 """The REST API: resource blueprints, listed explicitly (no auto-discovery)."""
 from __future__ import annotations
 
-from api import (auditlog, audits, devices, discovery, health, install_windows, metrics, port_forwards, remediations,
-                 router_configs, schedules, sites, tokens, waivers, webhooks)
+from api import (
+    auditlog,
+    audits,
+    devices,
+    discovery,
+    health,
+    install_windows,
+    metrics,
+    port_forwards,
+    remediations,
+    router_configs,
+    schedules,
+    sites,
+    tokens,
+    waivers,
+    webhooks,
+)
 
 MODULES = (health, tokens, sites, devices, audits, waivers, schedules, webhooks, discovery, install_windows,
            port_forwards, remediations, router_configs, metrics, auditlog)

@@ -12,9 +12,9 @@ import json
 import re
 
 import flask_smorest
+import marshmallow as ma
 from flask import current_app, request
 from flask_smorest import abort
-import marshmallow as ma
 from webargs.flaskparser import FlaskParser
 
 from api import auth

@@ -5,7 +5,6 @@ import ipaddress
 
 import marshmallow as ma
 
-
 _OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 IPV4_CIDR_PATTERN = rf"^({_OCTET}\.){{3}}{_OCTET}/(3[0-2]|[12]?[0-9])$"
 _H = "[0-9a-fA-F]{1,4}"

@@ -9,8 +9,8 @@ from typing import Any
 
 def measure_remediation(lab, runs: int) -> dict[str, list[float]]:
     """Per run: plan (read + classify + render), apply (backup, timer, atomic nft -f, read-back), rollback."""
-    from app import create_app
     from api.auth import new_token
+    from app import create_app
     app = create_app({"DATA_DIR": tempfile.mkdtemp(prefix="awxh-bench-"), "BACKGROUND_DUTIES": False,
                       "EGRESS_ALLOWED_NETWORKS": ["10.77.1.0/24"]})
     with app.extensions["db"].session() as sess:

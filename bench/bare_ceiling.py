@@ -26,8 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.api_load import (BARE_APP, P99_GOAL_MS, BenchError, Procs, median_window, run_load,  # noqa: E402
-                            start_gunicorn, wait_http)
+from bench.api_load import BARE_APP, P99_GOAL_MS, BenchError, Procs, median_window, run_load, start_gunicorn, wait_http  # noqa: E402
 
 # gunicorn settings tried, as lines appended to a copy of gunicorn.conf.py (later assignments win)
 SETTINGS = {

@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ciscoconfparse2 import CiscoConfParse  # noqa: E402
 
 from firewall import parsers  # noqa: E402
-from firewall.analyze import analyze  # noqa: E402
+from hardening.engine.analyze import analyze  # noqa: E402
 
 SEED = 20240603
 SERVER_LAN, SERVER_WAN, WAN_IP = "10.10.0.10", "203.0.113.10", "203.0.113.2"

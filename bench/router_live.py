@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import paramiko  # noqa: E402
 
 from firewall import parsers  # noqa: E402
-from firewall.analyze import analyze  # noqa: E402
+from hardening.engine.analyze import analyze  # noqa: E402
 from tests.lab.labctl import Lab, missing_requirement, running_lab  # noqa: E402
 
 PHASES = ("connect", "gather", "analyze", "close")

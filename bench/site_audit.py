@@ -53,8 +53,8 @@ def start_simulator(phones: int, px: int, latency_ms: float, netns: str | None) 
 
 
 def audit_once(inventory: list[dict], router: dict | None, workers: int) -> tuple[float, dict]:
-    from app import create_app
     from api.auth import new_token
+    from app import create_app
     from simulator.seed import flask_call, seed_site
     app = create_app({"DATA_DIR": tempfile.mkdtemp(prefix="awxh-bench-"), "AUDITS_SYNCHRONOUS": True,
                       "AUDIT_GATHER_WORKERS": workers, "BACKGROUND_DUTIES": False, "CREDENTIAL_TESTS": False})

@@ -15,8 +15,15 @@ from functools import lru_cache
 from typing import Any
 
 from firewall.model import PortForward, PortRange, RouterConfig, to_jsonable
-from firewall.site_context import (PortPolicy, SiteContext, Target, address_matches, lan_only_sources,
-                                   port_ranges, restriction_within)
+from firewall.site_context import (
+    PortPolicy,
+    SiteContext,
+    Target,
+    address_matches,
+    lan_only_sources,
+    port_ranges,
+    restriction_within,
+)
 
 _FORWARD_ALL_PROTOS = ("tcp", "udp", "tcp_udp", "any")
 __all__ = ["PortPolicy", "SiteContext", "Target", "address_matches", "restriction_within", "Reach", "reach",

@@ -84,7 +84,7 @@ class PortPolicy:
     @classmethod
     def from_policy(cls, policy: Any) -> "PortPolicy":
         if policy is None:
-            from hardening.policy import Policy   # lazy: firewall/ stays usable without hardening data
+            from hardening.model.policy import Policy  # lazy: firewall/ stays usable without hardening data
             policy = Policy()
         get = policy.get
         return cls(port_ranges(get("admin_ports", [8080])),

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from device_drivers.allworx import DRIVERS, DriverOptions
-from hardening.policy import Policy
+from hardening.model.policy import Policy, weak_passwords
 from simulator.site import Site
 
 QUICK = DriverOptions(timeout=2.0, probe_timeout=0.5, snmp_timeout=0.5, snmp_retries=1)
@@ -22,4 +22,5 @@ def driver(site: Site, name: str, **kwargs: Any):
         raise KeyError(f"no device {name!r} in the site")
     kwargs.setdefault("options", QUICK)
     kwargs.setdefault("policy", quick_policy())
+    kwargs.setdefault("weak_passwords", weak_passwords())
     return DRIVERS[entry["kind"]].from_inventory(entry, **kwargs)

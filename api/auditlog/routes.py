@@ -9,8 +9,8 @@ from flask.views import MethodView
 from sqlalchemy import select
 
 from api.auth import actor_name
-from api.fields import UTCDateTime
 from api.extensions import Blueprint, Schema
+from api.fields import UTCDateTime
 from api.pagination import SQLPage
 from store.db import get_db
 from store.models import AuditLogEntry

@@ -7,14 +7,21 @@ from flask_smorest import abort
 from sqlalchemy import select
 
 from api.audits import views
-from api.audits.schemas import (AuditArgsSchema, AuditListArgsSchema, AuditSchema, BaselineArgsSchema,
-                                ResultSchema, ResultsArgsSchema, SiteStatusSchema)
+from api.audits.schemas import (
+    AuditArgsSchema,
+    AuditListArgsSchema,
+    AuditSchema,
+    BaselineArgsSchema,
+    ResultsArgsSchema,
+    ResultSchema,
+    SiteStatusSchema,
+)
 from api.auth import actor_name
 from api.common import get_or_404
 from api.extensions import ID, Blueprint, link
 from api.pagination import SQLPage
-from hardening.audits import AuditConflict, create_audit
-from hardening.profiles import UnknownProfile
+from hardening.engine.audits import AuditConflict, create_audit
+from hardening.model.profiles import UnknownProfile
 from store.audit_models import Audit, SiteBaseline
 from store.db import session
 from store.models import Site

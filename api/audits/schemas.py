@@ -4,7 +4,7 @@ import marshmallow as ma
 from api.extensions import Schema
 from api.fields import FullRegexp, Id, UTCDateTime
 from api.router_configs.schemas import EvidenceSchema
-from hardening.profiles import profile_names
+from hardening.model.profiles import profile_names
 
 OUTPUT_FORMATS = ("json", "junit", "sarif")
 

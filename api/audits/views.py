@@ -13,8 +13,9 @@ from sqlalchemy import select
 
 from api.audits.schemas import ResultSchema, SiteStatusSchema
 from api.common import not_found, storable_id
-from hardening import auditdata
-from hardening.outputs import junit, report_html, sarif, status as status_out
+from hardening.engine import summaries
+from hardening.outputs import junit, report_html, sarif
+from hardening.outputs import status as status_out
 from store.audit_models import Audit
 from store.db import dbapi_connection, session
 from store.models import Site, utcnow
@@ -32,7 +33,7 @@ def _finished(audit: Audit) -> None:
 def with_live_summary(audit: Audit) -> Audit:
     """The stored audit with its summary recomputed under today's waivers (expiry is read-time)."""
     if audit.state in FINISHED:
-        audit.summary = auditdata.summarize(session(), audit)
+        audit.summary = summaries.summarize(session(), audit)
         session().expunge(audit)            # a read must never write the recomputed summary back
     return audit
 
@@ -40,8 +41,8 @@ def with_live_summary(audit: Audit) -> Audit:
 def audit_summary(audit: Audit, now: datetime | None = None) -> dict[str, Any]:
     site = session().get(Site, audit.site_id)
     now = now or utcnow()
-    rows = auditdata.result_rows(session(), audit, now)
-    summary = auditdata.summarize(session(), audit, now, rows=rows)
+    rows = summaries.result_rows(session(), audit, now)
+    summary = summaries.summarize(session(), audit, now, rows=rows)
     return {"audit_id": audit.id, "site": {"id": site.id, "name": site.name}, "profile": audit.profile,
             "state": audit.state, "started_at": _iso(audit.started_at), "finished_at": _iso(audit.finished_at),
             "results": rows, **summary}
@@ -70,9 +71,9 @@ def _dumped_rows(audit: Audit) -> tuple[list[dict[str, Any]], bytes]:
     now = utcnow()
 
     def compute():
-        rows = ResultSchema(many=True).dump(auditdata.result_rows(session(), audit, now))
+        rows = ResultSchema(many=True).dump(summaries.result_rows(session(), audit, now))
         return rows, jsonify(rows).get_data()
-    return _cached("awxh_results_cache", audit.id, auditdata.waiver_stamp(dbapi_connection(), audit.site_id, now),
+    return _cached("awxh_results_cache", audit.id, summaries.waiver_stamp(dbapi_connection(), audit.site_id, now),
                    RESULTS_CACHE_AUDITS, compute)
 
 
@@ -121,7 +122,7 @@ def site_status(site_id: int) -> Response:
     if not storable_id(site_id):
         not_found(Site, site_id)
     now = utcnow()
-    stamp = auditdata.status_stamp(dbapi_connection(), site_id, now)
+    stamp = summaries.status_stamp(dbapi_connection(), site_id, now)
     if stamp[0] is None:
         not_found(Site, site_id)
     body = _cached("awxh_status_cache", site_id, stamp, STATUS_CACHE_SITES, lambda: jsonify(

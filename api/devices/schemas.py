@@ -1,11 +1,10 @@
 """Device schemas; credentials are write-only (load_only) and never dumped."""
 import marshmallow as ma
 
-from api.fields import UTCDateTime
 from api.extensions import Schema
-from api.fields import FullRegexp, Id, IPAddress, Port, name_field
+from api.fields import FullRegexp, Id, IPAddress, Port, UTCDateTime, name_field
+from device_drivers.facts import FACT_KEYS
 from firewall.parsers import PLATFORMS
-from hardening.facts import FACT_KEYS
 from store.secrets import SECRET_FIELDS
 
 KINDS = ("allworx_server", "allworx_phone", "px_expander", "router", "switch")

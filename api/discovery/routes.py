@@ -4,15 +4,15 @@ from __future__ import annotations
 import ipaddress
 
 import marshmallow as ma
+from flask import current_app
 from flask_smorest import abort
 from sqlalchemy import select
 
 from api.common import get_or_404
 from api.extensions import Blueprint, Schema
 from api.fields import Network, Port
+from device_drivers import egress
 from device_drivers.allworx.discovery import discover
-from flask import current_app
-from hardening import egress
 from store.db import session
 from store.models import Device, Site
 

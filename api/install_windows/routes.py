@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import marshmallow as ma
+from flask import current_app
 from flask.views import MethodView
 from flask_smorest import abort
 from sqlalchemy import select
@@ -10,11 +11,10 @@ from api.auth import actor_name
 from api.common import get_or_404
 from api.extensions import ID, Blueprint, Schema, link
 from api.fields import UTCDateTime
+from device_drivers import egress
 from device_drivers.exceptions import DriverError
-from flask import current_app
-from hardening import egress
-from hardening import install_window
-from hardening.auditdata import device_spec
+from hardening.engine.inputs import device_spec
+from hardening.jobs import install_window
 from store.audit_models import InstallWindow
 from store.db import session
 from store.models import Site

@@ -11,12 +11,13 @@ from api.extensions import Blueprint, Schema
 from api.fields import IPAddress
 from api.remediations.routes import device_errors, opener
 from api.router_configs.schemas import FindingSchema
-from firewall.analyze import ROUTER_CHECKS
-from hardening import outside
-from hardening.catalog import check_meta
-from hardening.facts import RouterFacts
-from hardening.policy import Policy
-from hardening.registry import run_checks
+from hardening.checks.registry import run_checks
+from hardening.engine import outside
+from hardening.engine.analyze import ROUTER_CHECKS
+from hardening.model.catalog import check_meta
+from hardening.model.policy import Policy
+from hardening.model.probes import answered
+from hardening.model.site import RouterFacts
 from hardening.remediation.engine import inventory_facts
 from hardening.remediation.planner import allow_listed
 from store.db import session
@@ -112,7 +113,7 @@ def _reachability(results: dict | None, fwd: dict) -> dict | None:
         port = int(str(rng).split("-")[0])
         for proto in ("tcp", "udp"):
             if f"{proto}/{port}" in results:
-                out[f"{proto}/{port}"] = outside.answered(results[f"{proto}/{port}"])
+                out[f"{proto}/{port}"] = answered(results[f"{proto}/{port}"])
     return out
 
 

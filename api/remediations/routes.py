@@ -8,8 +8,8 @@ from api.auth import actor_name
 from api.common import get_or_404
 from api.extensions import ID, Blueprint, link
 from api.remediations.schemas import PlanArgsSchema, RemediationSchema
+from device_drivers import egress
 from device_drivers.exceptions import DeviceTimeout, DriverError, HostKeyMismatch
-from hardening import egress
 from hardening.remediation import allworx, engine
 from hardening.remediation.access import open_router
 from hardening.remediation.locks import LockHeld
@@ -85,7 +85,7 @@ def status(remediation_id):
 
 def allworx_driver(device: Device):
     from device_drivers import driver_class
-    from hardening.auditdata import device_spec
+    from hardening.engine.inputs import device_spec
     egress.check(device.address, current_app.config["EGRESS_ALLOWED_NETWORKS"])
     spec = device_spec(device, current_app.extensions["secret_box"])
     entry = {"kind": spec.kind, "name": spec.name, "device_id": spec.device_id, "address": spec.address,

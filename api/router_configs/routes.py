@@ -5,8 +5,8 @@ from flask_smorest import abort
 
 from api.extensions import Blueprint
 from api.router_configs.schemas import AnalysisSchema, AnalyzeArgsSchema
-from firewall.analyze import parse_and_analyze
 from firewall.model import ParseError
+from hardening.engine.analyze import parse_and_analyze
 
 blp = Blueprint("RouterConfigs", __name__, url_prefix="/api/v1/router-configs",
                 description="Offline router configuration analysis")

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from api.common import get_or_404
 from api.extensions import ID, Blueprint, Schema, link
 from api.fields import UTCDateTime
-from hardening import cron
-from hardening.profiles import profile_names
+from hardening.jobs import cron
+from hardening.model.profiles import profile_names
 from store.audit_models import Schedule
 from store.db import session
 from store.models import Site, utcnow

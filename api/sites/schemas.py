@@ -1,9 +1,8 @@
 """Site schemas."""
 import marshmallow as ma
 
-from api.fields import UTCDateTime
 from api.extensions import Schema
-from api.fields import FullRegexp, IPAddress, Network, name_field
+from api.fields import FullRegexp, IPAddress, Network, UTCDateTime, name_field
 
 SERVICE_NAME = FullRegexp(r"^(tcp|udp)/\d{1,5}$|^[a-z][a-z0-9_-]{0,31}$",
                           error="Use a service name (e.g. 'sip') or 'tcp/5060'.")

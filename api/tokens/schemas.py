@@ -2,9 +2,8 @@
 import marshmallow as ma
 
 from api.auth import SCOPES
-from api.fields import UTCDateTime
 from api.extensions import Schema
-from api.fields import name_field
+from api.fields import UTCDateTime, name_field
 
 
 class TokenSchema(Schema):

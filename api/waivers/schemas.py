@@ -3,7 +3,7 @@ import marshmallow as ma
 
 from api.extensions import Schema
 from api.fields import Id, UTCDateTime
-from hardening.catalog import catalog
+from hardening.model.catalog import catalog
 
 
 class WaiverSchema(Schema):

@@ -10,7 +10,7 @@ from api.common import get_or_404
 from api.extensions import ID, Blueprint, Schema, link
 from api.fields import Id, UTCDateTime
 from api.pagination import SQLPage
-from hardening import webhooks
+from hardening.jobs import webhooks
 from store.audit_models import Webhook, WebhookDelivery
 from store.db import session
 from store.models import Site

@@ -11,7 +11,7 @@ from device_drivers.allworx.errors import AuthFailed, ChannelError
 from device_drivers.allworx.web import WebClient
 from device_drivers.base import DeviceDriver, Facts
 from device_drivers.exceptions import DriverError
-from hardening.facts import FACT_KEYS, DeviceFacts, Fact, Secret
+from device_drivers.facts import FACT_KEYS, DeviceFacts, Fact, Secret
 
 # A device read beats an outside observation, which beats an operator's declaration.
 RANK = {"device": 3, "observed": 2, "declared": 1, "derived": 0}
@@ -53,7 +53,7 @@ class AllworxDriverBase(DeviceDriver):
         self.credentials = dict(credentials or {})
         self.declared = self._check_declared(declared_facts or {})
         self.options = options or DriverOptions()
-        self.policy = policy if policy is not None else _default_policy()
+        self.policy = policy if policy is not None else {}     # the caller's policy data (lockout signs, limits)
         self.weak_passwords = weak_passwords
         self.device_type = self.kind
         self._client: WebClient | None = None
@@ -183,8 +183,12 @@ class AllworxDriverBase(DeviceDriver):
         return WebClient(self.address, self.port(port_service), self.options.timeout, signs, self.options.scheme)
 
     def _credential_test(self, facts: DeviceFacts, take_attempt: credtest.TakeAttempt, start_at: int) -> None:
-        cfg = self.policy["credential_test"]
-        passwords = self.weak_passwords if self.weak_passwords is not None else credtest.load_passwords()
+        cfg = self.policy.get("credential_test")
+        if not cfg:
+            raise ChannelError("no credential-test policy was given to the driver: credential test not run")
+        if self.weak_passwords is None:
+            raise ChannelError("no weak-password list was given to the driver: credential test not run")
+        passwords = list(self.weak_passwords)
         login = self.login_config()
         client = self.web_client(self.web_service)
         try:
@@ -217,7 +221,7 @@ class AllworxDriverBase(DeviceDriver):
     def _check_declared(self, declared: Mapping[str, Any]) -> dict[str, Any]:
         unknown = sorted(set(declared) - set(FACT_KEYS))
         if unknown:
-            raise ValueError(f"{self.kind}: unknown declared fact(s) {unknown}; see hardening.facts.FACT_KEYS")
+            raise ValueError(f"{self.kind}: unknown declared fact(s) {unknown}; see device_drivers.facts.FACT_KEYS")
         return dict(declared)
 
 
@@ -234,7 +238,3 @@ def _address(value: str, what: str) -> str:
     except ValueError:
         raise ValueError(f"{what} must be an IP address, got {value!r}") from None
 
-
-def _default_policy() -> Mapping[str, Any]:
-    from hardening.policy import Policy
-    return Policy()

@@ -6,23 +6,12 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Callable
 
-WEAK_PASSWORDS = Path(__file__).resolve().parents[2] / "hardening" / "data" / "weak_passwords.txt"
 BLANK = "<blank>"
 
 TakeAttempt = Callable[[str], bool]          # take_attempt(device_key) -> False when the budget is spent
 TryLogin = Callable[[str], str]              # try_login(password) -> "ok" | "bad" | "locked"
-
-
-def load_passwords(path: Path = WEAK_PASSWORDS) -> list[str]:
-    """The list in order; '<blank>' stands for the empty password; '#' lines are comments."""
-    out = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            out.append("" if line.strip() == BLANK else line.rstrip("\r\n"))
-    return out
 
 
 @dataclass

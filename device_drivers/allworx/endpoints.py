@@ -8,7 +8,7 @@ from device_drivers.allworx.base import AllworxDriverBase, put
 from device_drivers.allworx.errors import Garbled
 from device_drivers.allworx.forms import ParsedPage
 from device_drivers.allworx.web import WebClient
-from hardening.facts import DeviceFacts, Fact
+from device_drivers.facts import DeviceFacts, Fact
 
 
 class _EndpointDriver(AllworxDriverBase):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from device_drivers import probe
-from hardening.facts import Fact
+from device_drivers.facts import Fact
 
 HTTP_PORTS = {80, 443, 8000, 8008, 8080, 8443}       # ask these with GET / at once
 TITLE = re.compile(r"<title>(.*?)</title>", re.I | re.S)

@@ -6,7 +6,7 @@ from typing import Any
 from device_drivers.allworx import snmp, web, webmap
 from device_drivers.allworx.base import AllworxDriverBase, put
 from device_drivers.allworx.errors import ChannelError
-from hardening.facts import DeviceFacts, Fact
+from device_drivers.facts import DeviceFacts, Fact
 
 MAIL = {"smtp": ("smtp_port", 25), "pop3": ("pop3_port", 110), "imap": ("imap_port", 143)}   # defaults [I]
 DEFAULT_COMMUNITY = "public"        # [U] the real default community is unknown

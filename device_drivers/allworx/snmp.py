@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
 from device_drivers.allworx.errors import ChannelError, ChannelTimeout
-from hardening.facts import Fact
+from device_drivers.facts import Fact
 
 SYS_DESCR = "1.3.6.1.2.1.1.1.0"
 SYS_OBJECT_ID = "1.3.6.1.2.1.1.2.0"

@@ -14,11 +14,18 @@ from typing import Any, Iterable
 from urllib.parse import urlencode, urlsplit
 
 from device_drivers.allworx import webmap
-from device_drivers.allworx.errors import AuthFailed, ChangeRejected, ChannelError, ChannelTimeout, Garbled, \
-    LockedOut, Unreachable
+from device_drivers.allworx.errors import (
+    AuthFailed,
+    ChangeRejected,
+    ChannelError,
+    ChannelTimeout,
+    Garbled,
+    LockedOut,
+    Unreachable,
+)
 from device_drivers.allworx.forms import ParsedPage, parse
 from device_drivers.allworx.webmap import Setting, WebMap
-from hardening.facts import Fact, Secret
+from device_drivers.facts import Fact, Secret
 
 MAX_REDIRECTS = 5
 MAX_BODY = 2 * 1024 * 1024          # an admin page is a few kB; a device streaming more is not trusted

@@ -7,11 +7,16 @@ and classify by the innermost cause instead of by message text where we can.
 from __future__ import annotations
 
 import paramiko
-from netmiko.exceptions import (NetmikoAuthenticationException, NetmikoTimeoutException,
-                                ReadException, ReadTimeout)
+from netmiko.exceptions import NetmikoAuthenticationException, NetmikoTimeoutException, ReadException, ReadTimeout
 
-from device_drivers.exceptions import (AuthFailed, DeviceTimeout, DeviceUnreachable, DriverError,
-                                       HostKeyMismatch, UnexpectedPrompt)
+from device_drivers.exceptions import (
+    AuthFailed,
+    DeviceTimeout,
+    DeviceUnreachable,
+    DriverError,
+    HostKeyMismatch,
+    UnexpectedPrompt,
+)
 from device_drivers.hostkeys import fingerprint, kex_error, socket_error
 
 

@@ -16,8 +16,7 @@ from netmiko import BaseConnection, ConnectHandler
 
 from device_drivers import hostkeys
 from device_drivers.base import Facts, RouterDriver
-from device_drivers.exceptions import (AuthFailed, ChangeRejected, DriverError, GarbledOutput,
-                                       UnsupportedDeviceType)
+from device_drivers.exceptions import AuthFailed, ChangeRejected, DriverError, GarbledOutput, UnsupportedDeviceType
 from device_drivers.routers.errors import command_error, connect_error
 from device_drivers.routers.platforms import PLATFORMS, Platform, hostname_from_prompt, parse_facts
 from firewall import parsers

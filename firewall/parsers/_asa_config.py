@@ -13,8 +13,17 @@ import re
 
 from firewall.model import FeatureState, Interface, PortRange, RouterConfig, SourceRef, Vlan
 from firewall.parsers._asa_nat import Names, NatRule, parse_nat_words
-from firewall.parsers._text import (Line, TemplateMismatch, is_voice_name, network_of, ref,
-                                    service_port, textfsm_rows, to_cidr, warn)
+from firewall.parsers._text import (
+    Line,
+    TemplateMismatch,
+    is_voice_name,
+    network_of,
+    ref,
+    service_port,
+    textfsm_rows,
+    to_cidr,
+    warn,
+)
 
 _COMMAND_WORD = re.compile(r"^(no\s+)?[a-z][\w.-]*(\s|$)|^:")
 _KNOWN_TOP = {"hostname", "ASA", "name", "names", "object", "object-group", "nat", "interface",

@@ -13,8 +13,7 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
-from firewall.model import (FeatureState, Interface, PortForward, RouterConfig, SourceRef, Vlan,
-                            parse_ports)
+from firewall.model import FeatureState, Interface, PortForward, RouterConfig, SourceRef, Vlan, parse_ports
 from firewall.parsers._text import Line, is_voice_name, network_of, ref, to_cidr, warn
 
 _SYNTAX = re.compile(r"^(config|edit|set|unset|next|end|append|select|unselect|purge|delete|"

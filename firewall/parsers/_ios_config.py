@@ -14,8 +14,7 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from firewall.model import (FeatureState, Interface, PortForward, PortRange, RouterConfig,
-                            SourceRef, SwitchPort, Vlan)
+from firewall.model import FeatureState, Interface, PortForward, PortRange, RouterConfig, SourceRef, SwitchPort, Vlan
 from firewall.parsers._text import Line, is_voice_name, network_of, ref, to_cidr, warn
 
 _CHILD_UNINDENTED = re.compile(

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import re
 
-from firewall.model import (FeatureState, Interface, PortForward, RouterConfig, SourceRef, Vlan,
-                            parse_ports)
+from firewall.model import FeatureState, Interface, PortForward, RouterConfig, SourceRef, Vlan, parse_ports
 from firewall.parsers._text import Line, is_voice_name, key_values, network_of, ref, warn
 
 RELEVANT = {"ip firewall nat", "interface vlan", "interface bridge vlan", "ip address", "ip upnp",

@@ -12,8 +12,18 @@ import re
 from typing import Any, Callable, Iterable, Mapping
 
 from firewall.model import ParseError, RouterConfig
-from firewall.parsers._text import (Line, TemplateMismatch, blocks, cli_error, ensure_text,
-                                    merge_interfaces, merge_vlans, numbered_lines, textfsm_rows, warn)
+from firewall.parsers._text import (
+    Line,
+    TemplateMismatch,
+    blocks,
+    cli_error,
+    ensure_text,
+    merge_interfaces,
+    merge_vlans,
+    numbered_lines,
+    textfsm_rows,
+    warn,
+)
 
 
 def marker_score(text: str, strong: Iterable[str], weak: Iterable[str] = (),

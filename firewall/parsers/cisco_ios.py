@@ -14,8 +14,7 @@ import re
 
 from firewall.model import Interface, PortForward, PortRange, RouterConfig, SwitchPort, Vlan
 from firewall.parsers._ios_config import IosConfig
-from firewall.parsers._sections import (marker_score, parse_sections, split_on_prompts,
-                                        template_blocks, template_lines)
+from firewall.parsers._sections import marker_score, parse_sections, split_on_prompts, template_blocks, template_lines
 from firewall.parsers._text import Line, TemplateMismatch, is_voice_name, ref, textfsm_rows
 
 COMMANDS = [

@@ -15,8 +15,7 @@ from typing import Mapping
 
 from firewall.model import Interface, RouterConfig, Vlan
 from firewall.parsers._fortios_config import Tree, interfaces, sip_state, vip_forwards
-from firewall.parsers._sections import (marker_score, parse_sections, split_on_prompts,
-                                        template_lines)
+from firewall.parsers._sections import marker_score, parse_sections, split_on_prompts, template_lines
 from firewall.parsers._text import Line, is_voice_name, network_of, ref, to_cidr, warn
 
 COMMANDS = [

@@ -13,8 +13,8 @@ import re
 from typing import Any
 
 from firewall.model import Interface, ParseError, RouterConfig, SourceRef, Vlan
-from firewall.parsers._text import numbered_lines
 from firewall.parsers._fields import cidr, first_v4_network, is_voice, warn
+from firewall.parsers._text import numbered_lines
 
 _LINK = re.compile(r"^(\d+):\s+([^:@\s]+)(?:@([^:\s]+))?:\s+<")
 _INET = re.compile(r"^\s+inet6?\s+(\S+)(?:\s+peer\s+(\S+))?")

@@ -13,9 +13,9 @@ import re
 import shlex
 
 from firewall.model import FeatureState, ParseError, RouterConfig, SourceRef
-from firewall.parsers._text import numbered_lines
 from firewall.parsers._fields import NatMatch, norm_proto, try_ports, warn
 from firewall.parsers._netfilter import NftChain, NftRule, collect
+from firewall.parsers._text import numbered_lines
 
 _IGNORED_OPTS = {"-m", "--match", "--dst-type", "--ctstate", "--state", "-o", "--out-interface",
                  "--to-ports", "--to-source", "--mode", "--tcp-flags", "--syn", "--random",

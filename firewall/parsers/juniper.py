@@ -16,8 +16,7 @@ from typing import Mapping
 
 from firewall.model import FeatureState, Interface, ParseError, RouterConfig, Vlan
 from firewall.parsers._junos_nat import NatConfig
-from firewall.parsers._sections import (marker_score, parse_sections, split_on_prompts,
-                                        template_blocks)
+from firewall.parsers._sections import marker_score, parse_sections, split_on_prompts, template_blocks
 from firewall.parsers._text import Line, is_voice_name, network_of, ref, warn
 
 COMMANDS = [

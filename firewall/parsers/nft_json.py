@@ -13,9 +13,9 @@ import json
 from typing import Any
 
 from firewall.model import ParseError, PortRange, RouterConfig, SourceRef
-from firewall.parsers._text import numbered_lines
 from firewall.parsers._fields import NatMatch, try_ports, warn
 from firewall.parsers._netfilter import NftChain, NftRule, collect, sip_helper_state
+from firewall.parsers._text import numbered_lines
 
 _QUIET = {"counter", "log", "limit", "ct helper", "mangle", "notrack", "accept", "drop",
           "return", "continue", "reject", "masquerade", "snat", "redirect", "queue", "set"}

@@ -11,6 +11,7 @@ A rule in a walked chain with words this reader does not know becomes a ParseWar
 from __future__ import annotations
 
 import re
+
 from firewall.model import ParseError, PortRange, RouterConfig, SourceRef
 from firewall.parsers._fields import NatMatch, try_ports, warn
 from firewall.parsers._netfilter import NftChain, NftRule, collect, sip_helper_state

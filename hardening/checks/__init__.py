@@ -1,2 +1,4 @@
-"""Check modules; importing this package registers every check."""
-from hardening.checks import allworx_phones, allworx_px, allworx_server, allworx_wan, network, site  # noqa: F401
+"""The checks: one module per area, each check a small registered unit with a pure evaluation.
+
+Importing this package registers nothing; `hardening.checks.registry.load_all()` imports CHECK_MODULES.
+"""

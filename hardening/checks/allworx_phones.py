@@ -1,11 +1,19 @@
 """Phone-side checks: the server's phone admin password, PnP key and PnP switches; phone web logins."""
 from __future__ import annotations
 
-from hardening.checks._device import NO_SERVER, bool_setting, device_result, fact_evidence, per_device
-from hardening.checks._passwords import login_result, strength_result
-from hardening.facts import DeviceFacts, SiteFacts
-from hardening.registry import register_check
-from hardening.results import CheckResult, Evidence
+from device_drivers.facts import DeviceFacts
+from hardening.checks.common import (
+    NO_SERVER,
+    bool_setting,
+    device_result,
+    fact_evidence,
+    login_result,
+    per_device,
+    strength_result,
+)
+from hardening.checks.registry import register_check
+from hardening.model.results import CheckResult, Evidence
+from hardening.model.site import SiteFacts
 
 SERVER = ("allworx_server",)
 NO_PHONES = "no phones in inventory"

@@ -1,11 +1,10 @@
 """Px Expander checks: default and weak admin passwords (web exposure is the router check AWX-PX-003)."""
 from __future__ import annotations
 
-from hardening.checks._device import per_device
-from hardening.checks._passwords import login_result, strength_result
-from hardening.facts import SiteFacts
-from hardening.registry import register_check
-from hardening.results import CheckResult
+from hardening.checks.common import login_result, per_device, strength_result
+from hardening.checks.registry import register_check
+from hardening.model.results import CheckResult
+from hardening.model.site import SiteFacts
 
 PX = ("px_expander",)
 NO_PX = "no Px Expanders in inventory"

@@ -4,15 +4,27 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from device_drivers.facts import DeviceFacts, Fact
 from firewall.exposure import PortPolicy
 from firewall.site_context import port_ranges
-from hardening.checks._device import (NO_SERVER, bad_value, device_result, fact_evidence, outside_probes,
-                                      per_device, read_fact, undecided)
-from hardening.checks._passwords import assess, login_result, reveal, secret_evidence
-from hardening.checks.network import _answered
-from hardening.facts import DeviceFacts, Fact, SiteFacts
-from hardening.registry import register_check
-from hardening.results import CheckResult, Evidence
+from hardening.checks.common import (
+    NO_SERVER,
+    assess,
+    bad_value,
+    device_result,
+    fact_evidence,
+    login_result,
+    outside_probes,
+    per_device,
+    read_fact,
+    reveal,
+    secret_evidence,
+    undecided,
+)
+from hardening.checks.registry import register_check
+from hardening.model.probes import answered
+from hardening.model.results import CheckResult, Evidence
+from hardening.model.site import SiteFacts
 
 SERVER = ("allworx_server",)
 MAIL_GREETING = "inscitek ois"      # the Allworx mail service greets with this, lower-cased (nmap 3384, 2719)
@@ -135,7 +147,7 @@ def _open_wan_ports(dev: DeviceFacts, facts: SiteFacts) -> list[tuple[Any, Evide
     if fact is not None and isinstance(fact.value, (list, tuple, set)):
         found += [(entry, fact_evidence(fact, f"{entry} open on the WAN address")) for entry in fact.value]
     for key, record in outside_probes(dev, facts).items():
-        if key != "icmp" and _answered(record):
+        if key != "icmp" and answered(record):
             found.append((key, Evidence(f"outside probe: {key} answers on the WAN address", str(record)[:200],
                                         f"probe:{key}", "observed")))
     return found

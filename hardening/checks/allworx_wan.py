@@ -3,14 +3,25 @@ from __future__ import annotations
 
 import ipaddress
 
+from device_drivers.facts import DeviceFacts
 from firewall.site_context import lan_only_sources
-from hardening.checks._common import forward_check
-from hardening.checks._device import (NO_SERVER, bool_setting, device_result, fact_evidence, outside_probes,
-                                      per_device, read_fact, undecided)
-from hardening.checks.network import ALLWORX_ROLES, NO_ALLWORX, _answered
-from hardening.facts import DeviceFacts, SiteFacts
-from hardening.registry import register_check
-from hardening.results import CheckResult, Evidence
+from hardening.checks.common import (
+    ALLWORX_ROLES,
+    NO_ALLWORX,
+    NO_SERVER,
+    bool_setting,
+    device_result,
+    fact_evidence,
+    forward_check,
+    outside_probes,
+    per_device,
+    read_fact,
+    undecided,
+)
+from hardening.checks.registry import register_check
+from hardening.model.probes import answered
+from hardening.model.results import CheckResult, Evidence
+from hardening.model.site import SiteFacts
 
 SERVER = ("allworx_server",)
 
@@ -105,7 +116,7 @@ def _ping_evidence(dev: DeviceFacts, facts: SiteFacts) -> tuple[list[Evidence], 
     passes: list[Evidence] = []
     probe = outside_probes(dev, facts).get("icmp")
     if probe is not None:
-        heard = _answered(probe)
+        heard = answered(probe)
         detail = f"outside ICMP echo to the WAN address: {'answered' if heard else 'no answer'}"
         (fails if heard else passes).append(Evidence(detail, str(probe)[:200], "probe:icmp", "observed"))
     for key, bad, wording in (("wan_icmp_answers", True, ("the WAN answers ping", "the WAN does not answer ping")),

@@ -2,18 +2,25 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Any
 
 from firewall.exposure import PortPolicy, SiteContext, forward_triggers
 from firewall.model import FeatureState
-from hardening.checks._common import (NO_ROUTER, Verdict, finish, forward_check, is_offline, not_applicable,
-                                      readable_routers, ref_evidence)
-from hardening.facts import SiteFacts, is_private
-from hardening.registry import register_check
-from hardening.results import CheckResult, Evidence
-
-ALLWORX_ROLES = ("server_lan", "server_wan", "phone", "px")
-NO_ALLWORX = "no Allworx device address in inventory"
+from hardening.checks.common import (
+    ALLWORX_ROLES,
+    NO_ALLWORX,
+    NO_ROUTER,
+    Verdict,
+    finish,
+    forward_check,
+    is_offline,
+    not_applicable,
+    readable_routers,
+    ref_evidence,
+)
+from hardening.checks.registry import register_check
+from hardening.model.probes import answered
+from hardening.model.results import CheckResult, Evidence
+from hardening.model.site import SiteFacts, is_private
 
 
 @register_check("AWX-SRV-002")
@@ -26,15 +33,6 @@ def server_lan_not_public(facts: SiteFacts, policy) -> list[CheckResult]:
     return [forward_check("AWX-SRV-002", facts, policy, ("server_lan",),
                           "no Allworx server LAN address in inventory",
                           "no DMZ host, 1:1 NAT or forward reaches the server's LAN address", extra)]
-
-
-def _answered(value: Any) -> bool:
-    """An outside-probe record says the port answered ({"open": true}, "open", True ...)."""
-    if isinstance(value, dict):
-        value = value.get("answered", value.get("open", value.get("state")))
-    if isinstance(value, str):
-        return value.strip().lower() in ("open", "answered", "yes", "true")
-    return value is True
 
 
 def _admin_inputs(facts: SiteFacts, pp: PortPolicy) -> Verdict:
@@ -51,11 +49,11 @@ def _admin_inputs(facts: SiteFacts, pp: PortPolicy) -> Verdict:
     for port in ports:
         key = f"tcp/{port}"
         if facts.outside is not None and key in facts.outside:
-            answered = _answered(facts.outside[key])
-            heard = "answered" if answered else "no answer"
-            ev = Evidence(f"outside probe of the WAN address on TCP {port}: {heard}",
+            heard = answered(facts.outside[key])
+            said = "answered" if heard else "no answer"
+            ev = Evidence(f"outside probe of the WAN address on TCP {port}: {said}",
                           str(facts.outside[key])[:200], f"probe:{key}", "observed")
-            (verdict.fails if answered else verdict.notes).append(ev)
+            (verdict.fails if heard else verdict.notes).append(ev)
     return verdict
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from hardening.facts import Fact, SiteFacts
-from hardening.registry import register_check
-from hardening.results import CheckResult, Evidence
+from device_drivers.facts import Fact
+from hardening.checks.registry import register_check
+from hardening.model.results import CheckResult, Evidence
+from hardening.model.site import SiteFacts
 from hardening.sensor import signatures
 
 _MAX_SOURCES_SHOWN = 50

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from hardening.catalog import catalog
+from hardening.model.catalog import catalog
 
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0", "info": "0.0"}
 LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}

@@ -4,9 +4,8 @@ from __future__ import annotations
 import contextlib
 from typing import Iterator
 
-from device_drivers import get_driver
+from device_drivers import egress, get_driver
 from device_drivers.exceptions import HostKeyMismatch
-from hardening import egress
 from store.models import Device
 from store.secrets import get_secrets
 

@@ -13,8 +13,8 @@ import string
 from datetime import timedelta
 from typing import Any
 
-from hardening.audits import process_name
-from hardening.facts import Secret
+from device_drivers.facts import Secret
+from hardening.engine.audits import process_name
 from hardening.remediation import locks
 from store.audit_models import Remediation
 from store.db import error_text
@@ -152,8 +152,8 @@ def rollback(db, rid: int, driver_for, box, reason: str = "rolled back on reques
 
 def create(sess, device: Device, driver_for, *, timeout: int, actor: str) -> Remediation:
     """Read the server now, evaluate the checks this flow can fix, and plan (nothing is written)."""
-    from hardening.policy import Policy
-    from hardening.registry import run_checks
+    from hardening.checks.registry import run_checks
+    from hardening.model.policy import Policy
     from hardening.remediation.engine import inventory_facts
     facts = driver_for(device).gather(channels=["web"])
     site = inventory_facts(sess, device.site_id)

@@ -13,11 +13,12 @@ from typing import Any, Callable, ContextManager
 
 from sqlalchemy import select
 
+from device_drivers.facts import DeviceFacts
 from firewall.parsers import parse
-from hardening.auditdata import site_info
-from hardening.audits import process_gone, process_name
-from hardening.facts import DeviceFacts, SiteFacts
-from hardening.policy import Policy
+from hardening.engine.audits import process_gone, process_name
+from hardening.engine.inputs import site_info
+from hardening.model.policy import Policy
+from hardening.model.site import SiteFacts
 from hardening.remediation import locks, nft_live, planner
 from store.audit_models import DeviceLock, Remediation
 from store.db import error_text

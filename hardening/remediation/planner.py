@@ -14,7 +14,7 @@ from typing import Any
 from firewall.exposure import classify_forwards
 from firewall.model import PortForward, PortRange, RouterConfig, parse_ports, to_jsonable
 from firewall.renderers import LIVE_APPLY, Unrenderable, render_removal
-from hardening.facts import SiteFacts
+from hardening.model.site import SiteFacts
 
 
 def _service_ranges(name: str, policy) -> list[tuple[str, PortRange]]:

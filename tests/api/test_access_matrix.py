@@ -28,8 +28,8 @@ def _url(path):
 
 @pytest.fixture
 def revoked(app, tokens):
-    from store.models import ApiToken, utcnow
     from api.auth import new_token
+    from store.models import utcnow
     with app.app_context(), get_db().session() as sess:
         row, plaintext = new_token(sess, "revoked-admin", "admin")
         row.revoked_at = utcnow()

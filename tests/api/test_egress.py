@@ -1,7 +1,7 @@
 """Devices outside the allowed networks are never contacted: audits, discovery, remediation, windows."""
-from hardening import egress
-
 import pytest
+
+from device_drivers import egress
 
 
 def test_check_rules():

@@ -22,8 +22,8 @@ import pytest
 
 from api.settings import TestConfig
 from app import create_app
-from hardening import webhooks
-from hardening.profiles import PROFILE_DIR, UnknownProfile, load_profile
+from hardening.jobs import webhooks
+from hardening.model.profiles import PROFILE_DIR, UnknownProfile, load_profile
 from store.audit_models import Audit, Schedule, Waiver, Webhook, WebhookDelivery
 from store.db import get_db
 from store.models import ApiToken, Device, Site
@@ -167,7 +167,7 @@ def test_rerun_of_an_audit_with_a_stored_bad_profile_is_409_not_500(env, canary)
 def test_a_schedule_with_a_stored_bad_profile_does_not_stop_the_others(env, canary):
     from datetime import timedelta
 
-    from hardening import schedules
+    from hardening.jobs import schedules
     from store.models import utcnow
     app, client, headers, site = env
     other = client.post("/api/v1/sites", json={"name": "Branch"}, headers=headers).json
@@ -496,7 +496,7 @@ PROBE_TARGETS = ["127.0.0.1", "::1", "::ffff:127.0.0.1", "169.254.169.254", "::f
 
 @pytest.fixture(scope="module")
 def probe_role(tmp_path_factory):
-    from hardening import outside
+    from hardening.engine import outside
     app, headers = _make_app(tmp_path_factory.mktemp("probe"), ROLE="probe", PROBE_ALLOWED_TARGETS=["203.0.113.0/24"])
     sent = []
     with pytest.MonkeyPatch.context() as patch:            # nothing leaves the box, whatever the verdict

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import schemathesis
 from hypothesis import HealthCheck, settings
-
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import missing_required_header, positive_data_acceptance
 

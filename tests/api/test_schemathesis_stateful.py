@@ -29,16 +29,14 @@ from pathlib import Path
 import schemathesis
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.errors import Flaky, FlakyFailure
-from sqlalchemy import event
-
 from schemathesis.checks import not_a_server_error
 from schemathesis.core import NOT_SET
-from schemathesis.specs.openapi.checks import (missing_required_header, negative_data_rejection,
-                                               positive_data_acceptance)
+from schemathesis.specs.openapi.checks import missing_required_header, negative_data_rejection, positive_data_acceptance
+from sqlalchemy import event
 
 from api.settings import TestConfig
 from app import create_app
-from hardening import cron
+from hardening.jobs import cron
 from store.db import get_db
 from tests.api.spec_exclusions import DEVICE_CONTACT, SEMANTIC, negates_authorization
 

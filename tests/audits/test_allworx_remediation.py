@@ -62,7 +62,7 @@ def test_secure_site_has_nothing_to_change(client, auth, secure_site):
 
 
 def test_report_lists_what_was_fixed_and_check_fail_on_new(app, client, auth, insecure_site):
-    from hardening.cli_check import check_site
+    from hardening.outputs.check_cli import check_site
     h = auth("remediate")
     first = client.post(f"/api/v1/sites/{insecure_site}/audits", json={}, headers=auth("audit")).json
     client.application.extensions["audit_runner"].wait(first["id"], timeout=60)

@@ -5,8 +5,8 @@ import time
 
 import pytest
 
-from hardening.appwiring import background_duties
-from hardening.audits import process_name, sweep_stale
+from api.wiring import background_duties
+from hardening.engine.audits import process_name, sweep_stale
 from store.audit_models import Audit
 from store.db import get_db
 from store.models import utcnow

@@ -110,7 +110,7 @@ def _leaks(text: str, secrets: dict[str, str]) -> list[str]:
 
 def test_no_secret_anywhere(app, client, auth, swept, caplog):
     site_id, ids = swept
-    from hardening.cli_check import check_site
+    from hardening.outputs.check_cli import check_site
     line, _code = check_site(app, str(site_id), False, False, None)
     responses = _get_everything(client, auth, ids) + "\n" + line
     generated = {f"generated:{k}": v for k, v in ids["generated"].items()}

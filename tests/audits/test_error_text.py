@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from hardening import auditdata
+from hardening.engine import inputs
 from store.db import error_text
 from tests.audits.test_rmm import _audit
 
@@ -31,7 +31,7 @@ def test_error_text_keeps_the_cause_and_drops_the_statement():
 def test_an_audit_failed_by_the_database_says_why_without_sql(client, auth, insecure_site, monkeypatch):
     def failing_write(sess, gathered):
         sess.execute(text("INSERT INTO no_such_table (evidence) VALUES (:value)"), {"value": CANARY})
-    monkeypatch.setattr(auditdata, "record_host_keys", failing_write)
+    monkeypatch.setattr(inputs, "record_host_keys", failing_write)
     audit = _audit(client, auth, insecure_site)
     assert audit["state"] == "failed"
     assert audit["error"] == "database error: OperationalError: no such table: no_such_table"

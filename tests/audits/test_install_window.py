@@ -1,8 +1,8 @@
 """Install windows: Plug 'n' Play creates are allowed for N minutes, then disabled again by themselves."""
 from datetime import timedelta
 
-from hardening import install_window
-from hardening.appwiring import _checked_spec
+from api.wiring import _checked_spec
+from hardening.jobs import install_window
 from store.audit_models import InstallWindow
 from store.models import utcnow
 

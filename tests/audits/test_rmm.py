@@ -5,7 +5,7 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from hardening import schedules, webhooks
+from hardening.jobs import schedules, webhooks
 from store.audit_models import Schedule, Webhook, WebhookDelivery
 from store.models import utcnow
 

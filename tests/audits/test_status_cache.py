@@ -7,7 +7,7 @@ import pytest
 
 from api.audits import views
 from api.audits.schemas import ResultSchema, SiteStatusSchema
-from hardening.auditdata import result_rows
+from hardening.engine.summaries import result_rows
 from store.audit_models import Audit
 from store.db import session
 from store.models import Site, utcnow

@@ -7,7 +7,8 @@ from datetime import date
 import pytest
 
 from device_drivers.allworx import DailyAttemptBudget
-from device_drivers.allworx.credtest import load_passwords, run
+from device_drivers.allworx.credtest import run
+from hardening.model.policy import weak_passwords
 from simulator import start_site
 from simulator.testing import driver, quick_policy
 
@@ -15,7 +16,7 @@ SIX = quick_policy(max_attempts_per_device_per_day=6)
 
 
 def test_the_shipped_list():
-    assert load_passwords() == ["1234", "Allworx", "admin", "password", "", "allworx"]
+    assert weak_passwords() == ("1234", "Allworx", "admin", "password", "", "allworx")
 
 
 def test_weak_server_password_is_found_and_never_shown():

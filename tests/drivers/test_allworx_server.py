@@ -7,7 +7,7 @@ from typing import Iterator
 import pytest
 
 from device_drivers.allworx import AllworxServerDriver
-from hardening.facts import DeviceFacts, Secret
+from device_drivers.facts import DeviceFacts, Secret
 from simulator import Site, start_site
 from simulator.snmp import SnmpAgent
 from simulator.testing import QUICK, driver

@@ -6,7 +6,7 @@ import pytest
 from device_drivers.allworx import webmap
 from device_drivers.allworx.forms import parse
 from device_drivers.allworx.webmap import WebMapError, decode, encode
-from hardening.facts import FACT_KEYS, Secret
+from device_drivers.facts import FACT_KEYS, Secret
 
 
 def test_lines_and_versions():

@@ -8,7 +8,7 @@ import pytest
 from device_drivers.allworx.errors import ChangeRejected
 from device_drivers.allworx.webmap import WebMapError
 from device_drivers.exceptions import ChangeRejected as SharedChangeRejected
-from hardening.facts import Secret
+from device_drivers.facts import Secret
 from simulator import Site, start_site
 from simulator.testing import driver
 

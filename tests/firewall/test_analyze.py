@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from firewall.analyze import ROUTER_CHECKS, analyze
 from firewall.model import FeatureState, ParseWarning, PortForward, PortRange, RouterConfig, SourceRef, Vlan
+from hardening.engine.analyze import ROUTER_CHECKS, analyze
 
 LAN, WAN = "192.168.1.10", "10.0.0.2"
 

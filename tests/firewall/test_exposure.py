@@ -5,12 +5,25 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from firewall.exposure import (PortPolicy, SiteContext, Target, address_matches, classify_forwards,
-                               external_addresses, forward_triggers, internet_facing, is_forward_all, is_rtp,
-                               reach, reaching, restriction_within)
+from device_drivers.facts import DeviceFacts
+from firewall.exposure import (
+    PortPolicy,
+    SiteContext,
+    Target,
+    address_matches,
+    classify_forwards,
+    external_addresses,
+    forward_triggers,
+    internet_facing,
+    is_forward_all,
+    is_rtp,
+    reach,
+    reaching,
+    restriction_within,
+)
 from firewall.model import Interface, PortForward, PortRange, RouterConfig, SourceRef
-from hardening.facts import DeviceFacts, SiteFacts, SiteInfo
-from hardening.policy import Policy
+from hardening.model.policy import Policy
+from hardening.model.site import SiteFacts, SiteInfo
 
 SERVER_LAN, SERVER_WAN, PHONE, PX = "192.168.1.10", "10.0.0.2", "192.168.1.50", "192.168.1.60"
 PP = PortPolicy.from_policy(Policy())

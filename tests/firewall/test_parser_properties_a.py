@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from parser_a_helpers import SAMPLE_DIR
 
 from firewall.model import ParseError, RouterConfig
 from firewall.parsers import cisco_asa, cisco_ios, fortinet, juniper, mikrotik
-from parser_a_helpers import SAMPLE_DIR
 
 PARSERS = {"cisco_ios": cisco_ios, "cisco_asa": cisco_asa, "mikrotik": mikrotik,
            "juniper": juniper, "fortinet": fortinet}

@@ -4,10 +4,10 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from parser_b_helpers import SAMPLES
 
 from firewall.model import ParseError, RouterConfig
 from firewall.parsers import edgeos, linux, openwrt, pfsense, vyos
-from parser_b_helpers import SAMPLES
 
 MODULES = {"linux": linux, "openwrt": openwrt, "edgeos": edgeos, "vyos": vyos, "pfsense": pfsense}
 COMMANDS = {"nft_lab_json": "nft -j list ruleset", "iptables_lab_nat_list": "iptables -t nat -vnL --line-numbers",

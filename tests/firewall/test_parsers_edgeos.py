@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import pytest
+from parser_b_helpers import expected, line_text, sample, view
 
 from firewall.model import ParseError, RouterConfig
 from firewall.parsers import _vyatta, edgeos
-from parser_b_helpers import expected, line_text, sample, view
 
 BOOT = "config_boot_port_forward_upnp_adrienkohlbecker.txt"
 PORT_FORWARDS = [

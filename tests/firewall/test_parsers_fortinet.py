@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import pytest
+from parser_a_helpers import expected_rows, fwd, read_sample, vlan_view
 
 from firewall.model import ParseError
 from firewall.parsers import detect_platform, fortinet
-from parser_a_helpers import expected_rows, fwd, read_sample, vlan_view
 
 P = "fortinet"
 TEMPLATE = "firewall_vip_userdata_template_40netse.txt"

@@ -8,10 +8,10 @@ import subprocess
 import uuid
 
 import pytest
+from parser_b_helpers import FW3_SAVE, SAMPLES, line_text, sample, view
 
 from firewall.model import ParseError
 from firewall.parsers import linux
-from parser_b_helpers import FW3_SAVE, SAMPLES, line_text, sample, view
 
 LAB_FORWARDS = [
     ("dnat", "tcp", "wan0", None, "8080", "10.77.1.20", "8080", True, "fwd-pbx-http"),

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import pytest
+from parser_a_helpers import expected_rows, fwd, nth_line, read_sample, vlan_view
 
 from firewall.model import ParseError, RouterConfig
 from firewall.parsers import detect_platform, mikrotik
 from firewall.parsers._text import numbered_lines
-from parser_a_helpers import expected_rows, fwd, nth_line, read_sample, vlan_view
 
 P = "mikrotik"
 NTC_KEYS = ["chain", "action", "to_addresses", "to_ports", "protocol", "src_address", "dst_address",

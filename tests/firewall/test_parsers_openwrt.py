@@ -5,10 +5,10 @@ import json
 import re
 
 import pytest
+from parser_b_helpers import FW3_SAVE, line_text, sample, view
 
 from firewall.model import ParseError
 from firewall.parsers import openwrt
-from parser_b_helpers import FW3_SAVE, line_text, sample, view
 
 PKLAUS = [  # (name, proto, external ports, internal ip, internal ports) in file order
     ("HTTP  -> UDOO nginx (Blog, URL Shortener)", "tcp", "80", "10.1.0.47", "80"),

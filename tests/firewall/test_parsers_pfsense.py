@@ -4,10 +4,10 @@ from __future__ import annotations
 import time
 
 import pytest
+from parser_b_helpers import line_text, sample, view
 
 from firewall.model import ParseError
 from firewall.parsers import pfsense
-from parser_b_helpers import line_text, sample, view
 
 NAT = "config_xml_nat_port_forward_pfsensible.txt"
 VLANS = "config_xml_interfaces_vlans_pfsensible.txt"

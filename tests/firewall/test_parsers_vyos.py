@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import pytest
+from parser_b_helpers import expected, line_text, sample, view
 
 from firewall.model import ParseError
 from firewall.parsers import vyos
-from parser_b_helpers import expected, line_text, sample, view
 
 NAT_BASIC = [
     ("dnat", "tcp", "pppoe7", None, "3389", "192.168.189.5", "3389", True, ""),

@@ -260,9 +260,9 @@ def test_billion_laughs_in_pfsense_config_is_a_parse_error_quickly():
 
 # --- Allworx: form parser, web-map codec, SNMP facts ---------------------------------------------
 
-from device_drivers.allworx import forms, snmp, webmap          # noqa: E402
-from device_drivers.allworx.errors import Garbled              # noqa: E402
-from simulator import html                                    # noqa: E402
+from device_drivers.allworx import forms, snmp, webmap  # noqa: E402
+from device_drivers.allworx.errors import Garbled  # noqa: E402
+from simulator import html  # noqa: E402
 
 
 def _value_for(setting: webmap.Setting):
@@ -414,9 +414,9 @@ def test_real_reading_still_gives_the_real_facts():
 
 # --- SIP: the probes' reply parser, the simulator, the sensor -------------------------------------
 
-from device_drivers import probe                                # noqa: E402
-from hardening.sensor import sip as sensor_sip                  # noqa: E402
-from simulator import sip as sim_sip                            # noqa: E402
+from device_drivers import probe  # noqa: E402
+from hardening.sensor import sip as sensor_sip  # noqa: E402
+from simulator import sip as sim_sip  # noqa: E402
 
 OPTIONS = probe._options_request("10.1.1.1", 5060, ("10.1.1.9", 40000), "call-1")
 REGISTER = (b"REGISTER sip:10.77.1.10 SIP/2.0\r\nVia: SIP/2.0/UDP 10.77.1.20:5061;branch=z9hG4bK-2\r\n"
@@ -484,11 +484,11 @@ def test_sensor_parses_mutated_real_requests(data):
     assert len(_header_lines(reply)) == copied + 2                       # status line + Content-Length
 
 
-from hardening import sipsensor                                 # noqa: E402
-from hardening.checks.site import sip_scanning                  # noqa: E402
-from hardening.facts import SiteFacts, SiteInfo                 # noqa: E402
-from hardening.sensor import signatures                         # noqa: E402
-from hardening.sensor.store import EVENTS_FILE, sensor_dir      # noqa: E402
+from hardening import sensor  # noqa: E402
+from hardening.checks.site import sip_scanning  # noqa: E402
+from hardening.model.site import SiteFacts, SiteInfo  # noqa: E402
+from hardening.sensor import signatures  # noqa: E402
+from hardening.sensor.store import EVENTS_FILE, sensor_dir  # noqa: E402
 
 EVENT = {"time": "2024-05-01T10:00:00+00:00", "source": "203.0.113.9", "transport": "udp", "method": "OPTIONS",
          "uri": "sip:100@10.0.0.1", "user_agent": "friendly-scanner", "from": "\"sipvicious\"<sip:100@1.1.1.1>",
@@ -523,7 +523,7 @@ def test_sensor_log_reader_and_scan_check(tmp_path_factory, lines, since):
     folder = sensor_dir(data_dir)
     folder.mkdir(parents=True)
     (folder / EVENTS_FILE).write_text("\n".join(lines) + "\n", encoding="utf-8", errors="surrogatepass")
-    events = sipsensor.read_events(data_dir, since=since)
+    events = sensor.read_events(data_dir, since=since)
     assert isinstance(events, list) and all(isinstance(e, dict) for e in events)
     for event in events:
         assert signatures.match(event) in (None, *(s.name for s in signatures.load_signatures()))
@@ -536,7 +536,7 @@ def test_scan_check_reads_a_real_scanner_record(tmp_path):
     folder = sensor_dir(tmp_path)
     folder.mkdir(parents=True)
     (folder / EVENTS_FILE).write_text(json.dumps(EVENT) + "\n" + "[" * 5000 + "\n", encoding="utf-8")
-    events = sipsensor.read_events(tmp_path)
+    events = sensor.read_events(tmp_path)
     assert events == [EVENT]                    # the deeply nested line is skipped like any corrupt line
     result = sip_scanning(SiteFacts(SITE, sensor_events=events), None)[0]
     assert result.status == "fail" and result.observed == {"203.0.113.9": 4}
@@ -544,10 +544,10 @@ def test_scan_check_reads_a_real_scanner_record(tmp_path):
 
 # --- cron, host-key pins, router facts ------------------------------------------------------------
 
-from device_drivers import hostkeys                              # noqa: E402
+from device_drivers import hostkeys  # noqa: E402
 from device_drivers.routers.platforms import PLATFORMS as ROUTER_PLATFORMS  # noqa: E402
 from device_drivers.routers.platforms import hostname_from_prompt, parse_facts  # noqa: E402
-from hardening import cron                                       # noqa: E402
+from hardening.jobs import cron  # noqa: E402
 
 CRON_PART = st.one_of(st.sampled_from(["*", "*/5", "0", "59", "60", "1-5", "5-1", "0-59/0", "*/999999999999", "7",
                                        "31", "2", "1,2,3", "-1", "", "a", "1-", "٣", "²", "1/2/3"]),

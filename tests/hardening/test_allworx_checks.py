@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import pytest
 
+from device_drivers.facts import DeviceFacts, Fact
 from firewall.model import PortForward, PortRange, RouterConfig, SourceRef
 from hardening.checks.allworx_server import compare_versions, parse_port, parse_version
-from hardening.facts import DeviceFacts, Fact, RouterFacts, SiteFacts, SiteInfo
-from hardening.policy import Policy
-from hardening.registry import load_all
+from hardening.checks.registry import load_all
+from hardening.model.policy import Policy
+from hardening.model.site import RouterFacts, SiteFacts, SiteInfo
 
 CHECKS = load_all()
 DOWN = {"snmp": "timeout: no answer from 192.168.1.10:161", "web": "connection refused on port 8080"}

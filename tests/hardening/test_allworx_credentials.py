@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-from hardening.checks._passwords import assess, weak_list
-from hardening.facts import Fact, Secret
-from hardening.policy import Policy
+from device_drivers.facts import Fact, Secret
+from hardening.checks.common import assess
+from hardening.model.policy import Policy, weak_set
 from tests.hardening.test_allworx_checks import dev, one, run
 
 STRONG = "Velvet-Harbor-Quantum-71!"
@@ -22,8 +22,8 @@ def secret(value: str, provenance: str = "declared") -> Fact:
     return Fact(Secret(value), provenance, "inventory:credentials.password", "")
 
 
-def test_weak_list_is_the_shipped_data_file():
-    assert {"1234", "allworx", "admin", "password", ""} <= weak_list()
+def test_weak_set_is_the_shipped_data_file():
+    assert {"1234", "allworx", "admin", "password", ""} <= weak_set()
 
 
 # --- gentle login test ---------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 import re
 from pathlib import Path
 
-from hardening.catalog import catalog
+from hardening.model.catalog import catalog
 
 # A copy of ../shared/docs/checks.md, so the project stands alone; refreshed by hand when it changes.
 CHECKS_MD = Path(__file__).resolve().parents[1] / "fixtures" / "docs" / "checks.md"

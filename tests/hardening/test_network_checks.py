@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import pytest
 
-from firewall.model import (FeatureState, Interface, PortForward, PortRange, RouterConfig, SourceRef,
-                            SwitchPort, Vlan)
-from hardening.facts import DeviceFacts, Fact, RouterFacts, SiteFacts, SiteInfo
-from hardening.policy import Policy
-from hardening.registry import load_all
+from device_drivers.facts import DeviceFacts, Fact
+from firewall.model import FeatureState, Interface, PortForward, PortRange, RouterConfig, SourceRef, SwitchPort, Vlan
+from hardening.checks.registry import load_all
+from hardening.model.policy import Policy
+from hardening.model.site import RouterFacts, SiteFacts, SiteInfo
 
 SERVER_LAN, SERVER_WAN, PHONE, PX = "192.168.1.10", "10.0.0.2", "192.168.20.50", "192.168.1.60"
 ROUTER_CHECKS = ("AWX-SRV-002", "AWX-SRV-007", "AWX-PHN-003", "AWX-PX-003", "NET-NAT-001", "NET-NAT-002",

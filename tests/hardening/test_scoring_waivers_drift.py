@@ -1,7 +1,7 @@
 """Scoring by severity, waivers at read time (expiry, clock jumps), drift between audits."""
 from datetime import datetime, timedelta, timezone
 
-from hardening import drift, scoring, waivers
+from hardening.model import drift, scoring, waivers
 
 
 def row(check_id, status, severity="high", device_id=1, waived=False):

@@ -15,11 +15,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hardening import sipsensor
-from hardening.appwiring import audit_context
-from hardening.facts import SiteFacts, SiteInfo
-from hardening.policy import Policy
-from hardening.registry import load_all
+from api.wiring import audit_context
+from hardening import sensor as sipsensor
+from hardening.checks.registry import load_all
+from hardening.model.policy import Policy
+from hardening.model.site import SiteFacts, SiteInfo
 from hardening.sensor.listener import Sensor, SensorConfig
 from hardening.sensor.sip import MAX_MESSAGE, parse_request
 from hardening.sensor.store import sensor_dir
@@ -158,7 +158,7 @@ def test_read_events_none_bad_limit_and_unreadable_log(tmp_path: Path):
 # --- the entry point over real loopback UDP ------------------------------------------------------
 
 def test_entry_point_records_a_udp_request_silently_and_stops_on_sigterm(tmp_path: Path):
-    proc = subprocess.Popen([sys.executable, "-m", "hardening.sipsensor", "--data-dir", str(tmp_path),
+    proc = subprocess.Popen([sys.executable, "-m", "hardening.sensor", "--data-dir", str(tmp_path),
                              "--listen", "127.0.0.1:0"], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:

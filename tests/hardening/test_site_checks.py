@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from hardening.facts import DeviceFacts, Fact, SiteFacts, SiteInfo
-from hardening.policy import Policy
-from hardening.registry import load_all
+from device_drivers.facts import DeviceFacts, Fact
+from hardening.checks.registry import load_all
+from hardening.model.policy import Policy
+from hardening.model.site import SiteFacts, SiteInfo
 from hardening.sensor import signatures
 
 CHECKS = load_all()

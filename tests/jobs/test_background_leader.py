@@ -3,14 +3,14 @@ import subprocess
 import sys
 import textwrap
 
-from hardening.background import Leader
+from hardening.jobs.background import Leader
 
 
 def test_second_leader_in_another_process_waits_until_the_first_goes(tmp_path):
     holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         import sys, time
         sys.path.insert(0, {str(__import__('pathlib').Path.cwd())!r})
-        from hardening.background import Leader
+        from hardening.jobs.background import Leader
         leader = Leader({str(tmp_path)!r}, [])
         assert leader.try_lead()
         print("leading", flush=True)

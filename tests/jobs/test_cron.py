@@ -3,7 +3,7 @@ from datetime import datetime
 
 import pytest
 
-from hardening.cron import CronError, next_run
+from hardening.jobs.cron import CronError, next_run
 
 T0 = datetime(2026, 11, 27, 0, 7)
 

@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from hardening import webhooks
+from hardening.jobs import webhooks
 from store.audit_models import Webhook, WebhookDelivery
 from store.models import Site, utcnow
 

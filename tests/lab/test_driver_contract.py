@@ -10,8 +10,7 @@ from typing import Callable, Iterator
 import pytest
 
 from device_drivers import DRIVERS, DeviceDriver, driver_class, get_driver
-from device_drivers.exceptions import (DeviceTimeout, DeviceUnreachable, DriverError,
-                                       UnsupportedDeviceType)
+from device_drivers.exceptions import DeviceTimeout, DeviceUnreachable, DriverError, UnsupportedDeviceType
 from device_drivers.hostkeys import check_pin, fingerprint, verify_host_key
 from device_drivers.routers import PLATFORMS, NetmikoRouterDriver, Timeouts
 from device_drivers.routers.platforms import hostname_from_prompt, parse_facts

@@ -3,18 +3,18 @@ scanning it from the PBX namespace, and the audit context (SIP_SENSOR_EVENTS on)
 to the check, which fails naming the scanner's address."""
 from __future__ import annotations
 
-import sys
 import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from hardening.appwiring import audit_context
-from hardening.facts import SiteFacts, SiteInfo
-from hardening.policy import Policy
-from hardening.registry import REGISTRY, load_all
+from api.wiring import audit_context
+from hardening.checks.registry import REGISTRY, load_all
+from hardening.model.policy import Policy
+from hardening.model.site import SiteFacts, SiteInfo
 
 pytestmark = pytest.mark.lab
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,7 +46,7 @@ def _wait_listening(lab, proc: subprocess.Popen, timeout: float = 10) -> None:
 
 def test_svmap_scan_is_seen_by_the_sensor_and_fails_net_scan(lab, svmap, app):
     data_dir = app.config["DATA_DIR"]
-    proc = subprocess.Popen(["ip", "netns", "exec", lab.app, sys.executable, "-m", "hardening.sipsensor",
+    proc = subprocess.Popen(["ip", "netns", "exec", lab.app, sys.executable, "-m", "hardening.sensor",
                              "--data-dir", data_dir, "--listen", f"{lab.app_ip}:{PORT}"],
                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:

@@ -10,9 +10,9 @@ from typing import Iterator
 
 import pytest
 
-from hardening.facts import SiteFacts, SiteInfo
-from hardening.policy import Policy
-from hardening.registry import load_all
+from hardening.checks.registry import load_all
+from hardening.model.policy import Policy
+from hardening.model.site import SiteFacts, SiteInfo
 from hardening.sensor import read_events
 
 pytestmark = pytest.mark.lab

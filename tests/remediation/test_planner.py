@@ -3,10 +3,10 @@ from pathlib import Path
 
 import pytest
 
-from firewall.analyze import site_facts_for
 from firewall.model import Interface, PortForward, PortRange, SourceRef
 from firewall.parsers import parse
-from hardening.policy import Policy
+from hardening.engine.analyze import site_facts_for
+from hardening.model.policy import Policy
 from hardening.remediation import locks, planner
 
 NFT = Path(__file__).resolve().parents[1] / "fixtures" / "router-samples" / "linux" / "nft_lab_json.txt"

@@ -3,7 +3,6 @@ and the request's connection goes back to the pool."""
 from datetime import timedelta
 
 import pytest
-
 from sqlalchemy import bindparam, select
 
 from store.db import PreparedRead, dbapi_connection, get_db

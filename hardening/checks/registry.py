@@ -1,17 +1,18 @@
 """Checks register here by id; running them never lets one broken check sink an audit."""
 from __future__ import annotations
 
+import importlib
 import logging
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-from hardening.catalog import catalog, check_meta
-from hardening.facts import SiteFacts
-from hardening.results import CheckResult
+from hardening.model.catalog import catalog, check_meta
+from hardening.model.results import CheckResult
+from hardening.model.site import SiteFacts
 
 log = logging.getLogger(__name__)
 
-Evaluate = Callable[[SiteFacts, "Policy"], list[CheckResult]]   # noqa: F821 (hardening.policy.Policy)
+Evaluate = Callable[[SiteFacts, "Policy"], list[CheckResult]]   # noqa: F821 (hardening.model.policy.Policy)
 
 
 @dataclass(frozen=True)
@@ -39,9 +40,13 @@ def register_check(check_id: str) -> Callable[[Evaluate], Evaluate]:
     return decorator
 
 
+CHECK_MODULES = ("allworx_phones", "allworx_px", "allworx_server", "allworx_wan", "network", "site")
+
+
 def load_all() -> dict[str, Check]:
     """Import every check module so their decorators run; return the registry."""
-    import hardening.checks  # noqa: F401  (registers on import)
+    for name in CHECK_MODULES:
+        importlib.import_module(f"hardening.checks.{name}")
     return REGISTRY
 
 

@@ -47,8 +47,3 @@ def ask(url: str, token: str, ca: str | bool, target: str, checks: list[dict], i
     resp.raise_for_status()
     return resp.json()["results"]
 
-
-def answered(record: Any) -> bool:
-    if isinstance(record, dict):
-        return record.get("state") == "open" or record.get("answered") is True
-    return bool(record)

@@ -21,10 +21,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import store.db
-from hardening import auditdata
-from hardening.gather import gather_site
-from hardening.profiles import load_profile
-from hardening.registry import run_checks
+from hardening.checks.registry import run_checks
+from hardening.engine import inputs, summaries
+from hardening.engine.gather import gather_site
+from hardening.model.profiles import load_profile
 from store.audit_models import ACTIVE_AUDIT_STATES, Audit, AuditResult
 from store.models import utcnow
 
@@ -157,7 +157,7 @@ def execute(db, audit_id: int, runner: str, context: dict[str, Any]) -> None:
                 if store.db.disk_full(again):
                     _record_later(db, audit_id, error)
                 raise
-            auditdata.after_audit(sess, audit, context)
+            summaries.after_audit(sess, audit, context)
         finally:
             heartbeat.stop.set()
 
@@ -191,7 +191,7 @@ def _mark_failed(sess: Session, audit_id: int, error: str) -> Audit:
 def _run(sess: Session, audit: Audit, heartbeat: _Heartbeat, context: dict[str, Any]) -> None:
     profile = load_profile(audit.profile)
     policy = profile.make_policy()
-    site_info, specs, extras = auditdata.site_inputs(sess, audit.site_id, context)
+    site_info, specs, extras = inputs.site_inputs(sess, audit.site_id, context)
     heartbeat.progress = {"phase": "gathering", "devices_total": len(specs), "devices_done": 0}
     heartbeat.beat()
 
@@ -200,19 +200,19 @@ def _run(sess: Session, audit: Audit, heartbeat: _Heartbeat, context: dict[str, 
                               "last_device": name}
 
     gathered = gather_site(site_info, specs, budget_seconds=context.get("device_budget_seconds", 60.0),
-                           workers=context.get("gather_workers", 32), options=context.get("driver_options"),
+                           workers=context.get("gather_workers", 32), options={**(context.get("driver_options") or {}), "policy": policy},
                            on_progress=progress, **extras)
     heartbeat.progress = {**heartbeat.progress, "phase": "evaluating"}
     results = run_checks(gathered.facts, policy, profile.check_ids())
-    auditdata.record_host_keys(sess, gathered)
+    inputs.record_host_keys(sess, gathered)
     for result in results:
         sess.add(AuditResult(audit_id=audit.id, check_id=result.check_id, device_id=result.device_id,
-                             status=result.status, severity=auditdata.severity(result.check_id),
+                             status=result.status, severity=summaries.severity(result.check_id),
                              target=result.target[:200], message=result.message, provenance=result.provenance,
                              evidence=[e.to_dict() for e in result.evidence]))
     audit.state, audit.finished_at = "completed", utcnow()
     audit.progress = {**heartbeat.progress, "phase": "completed", "gather_seconds": round(gathered.seconds, 3)}
     sess.flush()
-    audit.summary = auditdata.summarize(sess, audit)
+    audit.summary = summaries.summarize(sess, audit)
     sess.commit()
-    auditdata.after_audit(sess, audit, context)
+    summaries.after_audit(sess, audit, context)

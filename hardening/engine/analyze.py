@@ -9,12 +9,13 @@ from __future__ import annotations
 import ipaddress
 from typing import Any, Iterable
 
+from device_drivers.facts import DeviceFacts
 from firewall.exposure import classify_forwards
 from firewall.model import RouterConfig, to_jsonable
-from hardening.catalog import check_meta
-from hardening.facts import DeviceFacts, RouterFacts, SiteFacts, SiteInfo
-from hardening.policy import Policy
-from hardening.registry import run_checks
+from hardening.checks.registry import run_checks
+from hardening.model.catalog import check_meta
+from hardening.model.policy import Policy
+from hardening.model.site import RouterFacts, SiteFacts, SiteInfo
 
 # The checks a router configuration decides, in catalog order; each yields exactly one finding.
 ROUTER_CHECKS = ("AWX-SRV-002", "AWX-SRV-007", "AWX-PHN-003", "AWX-PX-003", "NET-NAT-001", "NET-NAT-002",

@@ -1,4 +1,4 @@
-"""The database side of audits: inputs from the inventory, result rows with waivers, summaries.
+"""An audit's results as rows with the waivers in force, and its summary (score, counts, drift).
 
 Waivers are applied when results are read, not when they were written, so an expired waiver stops
 applying on the next read (and says so) without rewriting history.
@@ -9,68 +9,20 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from flask import current_app, has_app_context
 from sqlalchemy import bindparam, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from hardening import drift, scoring, waivers
-from hardening.catalog import check_meta
-from hardening.facts import SiteInfo
-from hardening.gather import DeviceSpec, GatherResult
-from store.audit_models import Audit, AuditResult, InstallWindow, SiteBaseline, Waiver
+from hardening.model import drift, scoring, waivers
+from hardening.model.catalog import check_meta
+from store.audit_models import Audit, AuditResult, SiteBaseline, Waiver
 from store.db import PreparedRead
-from store.models import Device, Site, utcnow
-from store.secrets import get_secrets
+from store.models import Site, utcnow
 
 log = logging.getLogger(__name__)
 
 
 def severity(check_id: str) -> str:
     return check_meta(check_id)["severity"]
-
-
-def device_spec(device: Device, box=None) -> DeviceSpec:
-    creds = get_secrets(device, box)
-    if device.credential is not None and device.credential.username:
-        creds["username"] = device.credential.username
-    return DeviceSpec(device.id, device.kind, device.name, device.address, device.wan_address,
-                      dict(device.ports or {}), dict(device.snmp or {}), device.model or "",
-                      device.device_type, dict(device.declared_facts or {}), creds, device.ssh_host_key)
-
-
-def site_info(site: Site) -> SiteInfo:
-    return SiteInfo(site.name, list(site.wan_addresses or []), list(site.lan_subnets or []), site.voice_vlan_id,
-                    site.voice_subnet, list(site.required_wan_services or []), list(site.allowed_sip_peers or []))
-
-
-def site_inputs(sess: Session, site_id: int, context: dict[str, Any]) -> tuple[SiteInfo, list[DeviceSpec], dict]:
-    site = sess.get(Site, site_id)
-    devices = sess.scalars(select(Device).where(Device.site_id == site_id).order_by(Device.id)
-                           .options(selectinload(Device.credential))).all()     # one query, not one per device
-    box = context.get("secret_box")
-    extras = {"install_window_open": install_window_open(sess, site_id),
-              "sensor_events": context["sensor_events"](site) if context.get("sensor_events") else None,
-              "outside": context["outside_probe"](site, devices) if context.get("outside_probe") else None}
-    return site_info(site), [device_spec(d, box) for d in devices], extras
-
-
-def install_window_open(sess: Session, site_id: int, now: datetime | None = None) -> bool:
-    now = now or utcnow()
-    return sess.scalar(select(InstallWindow.id).where(
-        InstallWindow.site_id == site_id, InstallWindow.state == "open",
-        InstallWindow.closes_at > now).limit(1)) is not None
-
-
-def record_host_keys(sess: Session, gathered: GatherResult) -> None:
-    """Trust on first use: pin keys seen for the first time; park changed keys for an admin."""
-    for device_id, pin in gathered.host_keys_seen.items():
-        device = sess.get(Device, device_id)
-        if device is not None and device.ssh_host_key is None:
-            device.ssh_host_key = pin
-    for device_id, pin in gathered.host_key_mismatches.items():
-        device = sess.get(Device, device_id)
-        if device is not None:
-            device.ssh_host_key_presented = pin
 
 
 def _row(result: AuditResult) -> dict[str, Any]:
@@ -170,10 +122,3 @@ def after_audit(sess: Session, audit: Audit, context: dict[str, Any]) -> None:
         hook(sess, audit)
     except Exception:
         log.exception("post-audit hook failed for audit %s", audit.id)
-
-
-def app_context_defaults() -> dict[str, Any]:
-    """Runtime context drawn from the Flask app (secret box, data dir) when there is one."""
-    if not has_app_context():
-        return {}
-    return {"secret_box": current_app.extensions["secret_box"], "data_dir": current_app.config["DATA_DIR"]}

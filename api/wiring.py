@@ -5,11 +5,13 @@ from typing import Any
 
 from flask import Flask
 
-from hardening import audits, auditdata, install_window, schedules, sipsensor, webhooks
-from hardening.background import Leader
-from hardening.credbudget import PersistentAttemptBudget
-from hardening.policy import Policy
-from hardening.runner import AuditRunner
+from hardening import sensor
+from hardening.engine import audits, inputs, summaries
+from hardening.engine.runner import AuditRunner
+from hardening.jobs import install_window, schedules, webhooks
+from hardening.jobs.background import Leader
+from hardening.jobs.credbudget import PersistentAttemptBudget
+from hardening.model.policy import Policy
 
 
 def init_app(app: Flask) -> None:
@@ -54,14 +56,14 @@ def background_duties(app: Flask) -> list:
 
 
 def _checked_spec(device, box, allowed):
-    from hardening import egress
+    from device_drivers import egress
     egress.check(device.address, allowed)
-    return auditdata.device_spec(device, box)
+    return inputs.device_spec(device, box)
 
 
 def notify_webhooks(sess, audit) -> None:
     """After an audit: queue new-failure, resolved and error events for the subscribed webhooks."""
-    summary = auditdata.summarize(sess, audit) if audit.state == "completed" else {}
+    summary = summaries.summarize(sess, audit) if audit.state == "completed" else {}
     for event, payload in webhooks.audit_events(summary, audit.state, audit.error):
         webhooks.enqueue(sess, audit.site_id, event, {"site_id": audit.site_id, "audit_id": audit.id,
                                                       "audit_url": f"/api/v1/audits/{audit.id}", **payload})
@@ -80,7 +82,7 @@ def audit_context(app: Flask) -> dict[str, Any]:
         "on_finished": notify_webhooks,
     }
     if app.config["SIP_SENSOR_EVENTS"]:         # NET-SCAN-001 reads what this box's SIP sensor recorded
-        context["sensor_events"] = sipsensor.audit_source(app.config["DATA_DIR"])
+        context["sensor_events"] = sensor.audit_source(app.config["DATA_DIR"])
     if app.config["CREDENTIAL_TESTS"]:
         context["driver_options"]["take_attempt"] = PersistentAttemptBudget(
             db, Policy()["credential_test"]["max_attempts_per_device_per_day"])

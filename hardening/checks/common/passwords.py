@@ -5,30 +5,21 @@ secret, nor any part of it (so a forbidden substring is not named, only that one
 """
 from __future__ import annotations
 
-import functools
 import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 from zxcvbn import zxcvbn
 
-from device_drivers.allworx.credtest import WEAK_PASSWORDS, load_passwords
-from hardening.checks._device import bad_value, device_result, fact_evidence, target, undecided
-from hardening.facts import DeviceFacts, Fact, Secret
-from hardening.results import CheckResult, Evidence
+from device_drivers.facts import DeviceFacts, Fact, Secret
+from hardening.checks.common.device import bad_value, device_result, fact_evidence, target, undecided
+from hardening.model.policy import weak_set
+from hardening.model.results import CheckResult, Evidence
 
 _SCORED_CHARS = 72        # zxcvbn refuses longer input (and slows down on it); a longer secret is long enough
 # zxcvbn keeps each call's user inputs in a module-global dictionary: two audits scoring at once would
 # score against each other's hints
 _zxcvbn_lock = threading.Lock()
-
-
-@functools.cache
-def weak_list() -> frozenset[str]:
-    """The gentle-login list (hardening/data/weak_passwords.txt), lower-cased; empty when the file is absent."""
-    if not WEAK_PASSWORDS.exists():
-        return frozenset()
-    return frozenset(p.lower() for p in load_passwords(WEAK_PASSWORDS))
 
 
 @dataclass
@@ -62,7 +53,7 @@ def assess(password: str, policy, hints: list[str]) -> Strength:
         found.failed.append(f"zxcvbn score below {min_score}")
     if any(s and s in password.lower() for s in forbidden):
         found.failed.append("contains a forbidden substring (policy password.forbidden_substrings)")
-    if password.lower() in weak_list():
+    if password.lower() in weak_set():
         found.failed.append("is on the default/trivial password list")
     return found
 
@@ -138,7 +129,7 @@ def login_result(check_id: str, dev: DeviceFacts, what: str) -> CheckResult:
         return _undecided_test(check_id, dev, test, what)
     stored = dev.get("admin_password")
     password = reveal(stored.value) if stored is not None else None
-    if stored is not None and password is not None and password.lower() in weak_list():
+    if stored is not None and password is not None and password.lower() in weak_set():
         evidence = [fact_evidence(stored, "the stored admin password is on the default/trivial password list",
                                   excerpt=f"length {len(password)}")]
         return device_result(check_id, dev, "fail", f"{what} uses a default or trivial password", evidence)

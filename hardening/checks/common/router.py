@@ -5,10 +5,12 @@ from dataclasses import dataclass, field
 
 from firewall.exposure import PortPolicy, SiteContext, forward_triggers, inside_reason
 from firewall.model import PortForward, SourceRef
-from hardening.facts import RouterFacts, SiteFacts
-from hardening.results import CheckResult, Evidence
+from hardening.model.results import CheckResult, Evidence
+from hardening.model.site import RouterFacts, SiteFacts
 
 NO_ROUTER = "no router in inventory"
+ALLWORX_ROLES = ("server_lan", "server_wan", "phone", "px")
+NO_ALLWORX = "no Allworx device address in inventory"
 _RANK = {"derived": 0, "declared": 1, "device": 2, "observed": 3}
 _OFFLINE_PREFIXES = ("file:", "paste:", "upload:", "declared")
 
@@ -69,7 +71,7 @@ def not_applicable(check_id: str, facts: SiteFacts, message: str,
                        evidence=evidence or [])
 
 
-def _strongest(evidence: list[Evidence]) -> str:
+def strongest_provenance(evidence: list[Evidence]) -> str:
     return max((e.provenance for e in evidence), key=_RANK.__getitem__, default="derived")
 
 
@@ -94,7 +96,7 @@ def finish(check_id: str, facts: SiteFacts, verdict: Verdict, pass_message: str,
     evidence = decisive + errors + verdict.notes
     target = ", ".join(r.name for r in facts.routers if r.name)
     return CheckResult(check_id, status, message, router_device_id(facts), target=target,
-                       evidence=evidence, provenance=_strongest(decisive or evidence))
+                       evidence=evidence, provenance=strongest_provenance(decisive or evidence))
 
 
 def _forward_evidence(check_id: str, router: RouterFacts, fwd: PortForward, ctx: SiteContext,

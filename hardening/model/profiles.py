@@ -8,8 +8,8 @@ from typing import Any
 
 import yaml
 
-from hardening.catalog import DATA, catalog
-from hardening.policy import Policy
+from hardening.model.catalog import DATA, catalog
+from hardening.model.policy import Policy
 
 PROFILE_DIR = DATA / "profiles"
 

@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 from sqlalchemy import select
 
-from hardening.gather import DeviceSpec
+from device_drivers.inventory import DeviceSpec
 from store.audit_models import InstallWindow
 from store.db import error_text
 from store.models import Device, utcnow

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from hardening import audits
+from hardening.engine import audits
 from hardening.outputs import nagios
 from store.models import Site, utcnow
 

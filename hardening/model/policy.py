@@ -7,14 +7,35 @@ from typing import Any
 
 import yaml
 
-from hardening.catalog import DATA
 from firewall.model import PortRange
+from hardening.model.catalog import DATA
 
 
 @functools.cache
 def _defaults() -> dict[str, Any]:
     with open(DATA / "policy.yaml", encoding="utf-8") as fh:
         return yaml.safe_load(fh)
+
+
+BLANK = "<blank>"
+
+
+@functools.cache
+def weak_passwords() -> tuple[str, ...]:
+    """The gentle-login list (data/weak_passwords.txt) in order; '<blank>' stands for the empty password,
+    '#' lines are comments. Drivers receive it as an argument; they never read hardening data."""
+    path = DATA / "weak_passwords.txt"
+    if not path.exists():
+        return ()
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return tuple("" if line.strip() == BLANK else line.rstrip("\r\n")
+                 for line in lines if line.strip() and not line.startswith("#"))
+
+
+@functools.cache
+def weak_set() -> frozenset[str]:
+    """The same list lower-cased, for "is this stored password a default?"."""
+    return frozenset(p.lower() for p in weak_passwords())
 
 
 class Policy:

@@ -1,17 +1,10 @@
-"""The SIP sensor's entry point for the app and operators: `python -m hardening.sipsensor`, read_events().
-
-The sensor itself (silent UDP/TCP listener, defensive parser, per-source rate limit, size-capped
-rotating JSON-lines log) lives in the hardening.sensor package; this module adds the bounded read
-the audit uses and the callable that hardening.appwiring puts into the audit context.
-"""
+"""What an audit reads of the sensor's records: a bounded read, and the audit context's callable."""
 from __future__ import annotations
 
 import os
-import sys
 from datetime import datetime
 from typing import Any, Callable
 
-from hardening.sensor.__main__ import main
 from hardening.sensor.store import read_events as _read_all
 from hardening.sensor.store import sensor_dir
 
@@ -38,6 +31,3 @@ def audit_source(data_dir: str | os.PathLike, limit: int = DEFAULT_LIMIT) -> Cal
     """context["sensor_events"]: site -> the sensor's records (one sensor per appliance, so any site)."""
     return lambda _site: read_events(data_dir, limit=limit)
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -4,7 +4,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 from typing import Any, Callable
 
-from hardening import audits
+from hardening.engine import audits
 
 
 class AuditRunner:

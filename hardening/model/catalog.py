@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parent.parent / "data"      # hardening/data: the policy as data files
 
 
 @functools.cache

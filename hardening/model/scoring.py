@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, Iterable
 
-from hardening.results import SEVERITY_WEIGHT
+from hardening.model.results import SEVERITY_WEIGHT
 
 DECIDED = ("pass", "fail")
 

@@ -10,31 +10,15 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from device_drivers import driver_class, get_driver
+from device_drivers import driver_class, egress, get_driver
 from device_drivers.exceptions import DriverError, HostKeyMismatch
-from hardening import egress
-from hardening.checks._passwords import weak_list
-from hardening.facts import DeviceFacts, Fact, RouterFacts, SiteFacts, SiteInfo
+from device_drivers.facts import DeviceFacts, Fact
+from device_drivers.inventory import DeviceSpec
+from hardening.model.policy import weak_passwords, weak_set
+from hardening.model.site import RouterFacts, SiteFacts, SiteInfo
 
 ALLWORX_KINDS = ("allworx_server", "allworx_phone", "px_expander")
 NETWORK_KINDS = ("router", "switch")
-
-
-@dataclass
-class DeviceSpec:
-    """One inventory device with its decrypted credentials (kept out of repr)."""
-    device_id: int | None
-    kind: str
-    name: str
-    address: str
-    wan_address: str | None = None
-    ports: dict[str, int] = field(default_factory=dict)
-    snmp: dict[str, Any] = field(default_factory=dict)
-    model: str = ""
-    device_type: str | None = None
-    declared_facts: dict[str, Any] = field(default_factory=dict)
-    credentials: dict[str, str] = field(default_factory=dict, repr=False)
-    host_key_pin: dict[str, str] | None = None
 
 
 @dataclass
@@ -49,9 +33,10 @@ def _gather_allworx(spec: DeviceSpec, options: dict[str, Any]) -> DeviceFacts:
     entry = {"kind": spec.kind, "name": spec.name, "device_id": spec.device_id, "address": spec.address,
              "wan_address": spec.wan_address, "ports": spec.ports, "snmp": spec.snmp, "model": spec.model,
              "declared_facts": spec.declared_facts, "credentials": spec.credentials}
-    driver = driver_class(spec.kind).from_inventory(entry, **options.get("allworx", {}))
+    driver = driver_class(spec.kind).from_inventory(entry, **{"policy": options.get("policy"),
+        "weak_passwords": weak_passwords(), **options.get("allworx", {})})
     known = spec.credentials.get("password")
-    if known and known.lower() not in weak_list():
+    if known and known.lower() not in weak_set():
         # The appliance holds this login's real password and it is not a default: a default cannot get in
         # (one account), so nothing is guessed live -- guessing could lock the real admin out.
         facts = driver.gather()

@@ -1,15 +1,12 @@
-"""Facts gathered by drivers (with provenance) and the site picture the checks evaluate.
+"""The fact types every driver returns: one vocabulary of keys, each value with its provenance.
 
-Drivers produce facts; checks are pure functions of a SiteFacts. Nothing here does I/O.
+This is the drivers' contract (as NAPALM keeps its models in its base layer): hardening reads these,
+drivers never read anything of hardening. Nothing here does I/O.
 """
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any
-
-from firewall.model import RouterConfig
 
 
 @dataclass
@@ -38,50 +35,6 @@ class DeviceFacts:
         return default if fact is None else fact.value
 
 
-@dataclass
-class RouterFacts:
-    device_id: int | None
-    name: str
-    config: RouterConfig | None
-    error: str | None = None         # set when the router could not be read or parsed
-    source: str = ""                 # "ssh:10.0.0.1" or "file:config.txt"
-
-
-@dataclass
-class SiteInfo:
-    name: str = ""
-    wan_addresses: list[str] = field(default_factory=list)
-    lan_subnets: list[str] = field(default_factory=list)
-    voice_vlan_id: int | None = None
-    voice_subnet: str | None = None
-    required_wan_services: list[str] = field(default_factory=list)
-    allowed_sip_peers: list[str] = field(default_factory=list)
-
-
-@dataclass
-class SiteFacts:
-    site: SiteInfo
-    devices: list[DeviceFacts] = field(default_factory=list)
-    routers: list[RouterFacts] = field(default_factory=list)
-    outside: dict[str, Any] | None = None       # outside-probe results keyed "tcp/8080", "udp/5060", "icmp"
-    sensor_events: list[dict[str, Any]] | None = None   # SIP sensor records; None = no sensor data
-    install_window_open: bool = False
-    now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
-
-    def of_kind(self, *kinds: str) -> list[DeviceFacts]:
-        return [d for d in self.devices if d.kind in kinds]
-
-    def allworx_devices(self) -> list[DeviceFacts]:
-        return self.of_kind("allworx_server", "allworx_phone", "px_expander")
-
-
-def is_private(address: str) -> bool:
-    try:
-        return ipaddress.ip_address(address.split("/")[0]).is_private
-    except ValueError:
-        return False
-
-
 class Secret:
     """A secret value in facts: usable by checks, never shown by repr, str, logs or JSON."""
     __slots__ = ("_value",)
@@ -102,6 +55,7 @@ class Secret:
 
     def __hash__(self) -> int:
         return hash(("secret", len(self._value)))
+
 
 
 # The fact keys drivers produce and checks read (DeviceFacts.facts). One vocabulary for every channel:

@@ -5,8 +5,9 @@ import logging
 
 from sqlalchemy import select
 
-from hardening import audits, cron
-from hardening.profiles import UnknownProfile
+from hardening.engine import audits
+from hardening.jobs import cron
+from hardening.model.profiles import UnknownProfile
 from store.audit_models import Schedule
 from store.models import utcnow
 

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from hardening.checks._common import _strongest
-from hardening.facts import DeviceFacts, Fact, SiteFacts
-from hardening.results import CheckResult, Evidence
+from device_drivers.facts import DeviceFacts, Fact
+from hardening.checks.common.router import strongest_provenance
+from hardening.model.results import CheckResult, Evidence
+from hardening.model.site import SiteFacts
 
 DECLARED_NOTE = " (declared by an operator, not read from the device)"
 NO_SERVER = "no Allworx server in inventory"
@@ -31,7 +32,7 @@ def device_result(check_id: str, dev: DeviceFacts, status: str, message: str, ev
     if status in ("pass", "fail") and evidence and all(e.provenance == "declared" for e in evidence):
         message += DECLARED_NOTE
     return CheckResult(check_id, status, message, dev.device_id, target(dev), evidence,
-                       _strongest(evidence), observed, expected)
+                       strongest_provenance(evidence), observed, expected)
 
 
 def channel_errors(dev: DeviceFacts) -> list[Evidence]:
@@ -49,7 +50,7 @@ def undecided(check_id: str, dev: DeviceFacts, missing: str, silent_message: str
         return CheckResult(check_id, "error", f"could not decide, {missing} not read: {reasons}",
                            dev.device_id, target(dev), channel_errors(dev) + notes, "device")
     return CheckResult(check_id, silent_status, silent_message, dev.device_id, target(dev), notes,
-                       _strongest(notes))
+                       strongest_provenance(notes))
 
 
 def bad_value(check_id: str, dev: DeviceFacts, key: str, fact: Fact, why: str) -> CheckResult:

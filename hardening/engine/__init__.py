@@ -1,0 +1,1 @@
+"""Running audits: inputs from the inventory, gathering facts, evaluating checks, summaries, verification."""

@@ -1,0 +1,1 @@
+"""Background duties: the leader, schedules, webhooks, install windows, the credential-test budget."""

@@ -1,0 +1,1 @@
+"""The pure domain: site facts, check catalog, policy and profiles, results, scoring, drift, waivers."""
