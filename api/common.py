@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from typing import TypeVar
 
+from flask import Flask, current_app
 from flask_smorest import abort
 from sqlalchemy.exc import IntegrityError
 
 from api.fields import SQLITE_MAX_INT  # noqa: F401  (api.pagination imports it from here)
+from hardening.engine.devices import DeviceAccess
 from store.db import session
 
 T = TypeVar("T")
@@ -36,3 +38,13 @@ def commit_or_409(message: str, field: str) -> None:
     except IntegrityError:
         sess.rollback()
         abort(409, message=message, errors={"json": {field: [message]}})
+
+
+def device_access(app: Flask | None = None) -> DeviceAccess:
+    """How this app reaches devices: its secret box, EGRESS_ALLOWED_NETWORKS, and the driver options
+    (DRIVER_OPTIONS {"allworx": ..., "router": ...}, ROUTER_DRIVER_OPTIONS merged into "router")."""
+    app = app or current_app
+    cfg = app.config
+    options = dict(cfg.get("DRIVER_OPTIONS") or {})
+    options["router"] = {**(options.get("router") or {}), **(cfg.get("ROUTER_DRIVER_OPTIONS") or {})}
+    return DeviceAccess(app.extensions["secret_box"], list(cfg["EGRESS_ALLOWED_NETWORKS"]), options)

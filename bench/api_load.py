@@ -401,9 +401,8 @@ def outcome(rows: list[dict]) -> list[tuple]:
 
 
 def server_driver(entry: dict):
-    from device_drivers import driver_class
-    from simulator.testing import QUICK, quick_policy
-    return driver_class("allworx_server").from_inventory(entry, options=QUICK, policy=quick_policy())
+    from simulator.testing import entry_driver       # QUICK options, the quick policy, through the one opener
+    return entry_driver(entry)
 
 
 def device_settings(entry: dict, names: list[str]) -> dict:

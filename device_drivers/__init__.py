@@ -1,9 +1,13 @@
-"""Device drivers: the DRIVERS registry and get_driver(), netmiko ConnectHandler style.
+"""Device drivers: the one DRIVERS registry (Allworx kinds and router device types).
 
 Adding a device type is one package under device_drivers/ plus one line in DRIVERS. Entries
 name the class as "module:Class" and are imported on first use, so importing this package
 pulls in neither netmiko nor pysnmp. A driver object is built without I/O; call open() (or
 use it as a context manager).
+
+Callers reach an inventory device through device_drivers.opener (build_driver / open_device:
+egress check, dispatch on this registry, SSH host-key pinning), never through driver_class or
+get_driver directly; those two are the registry's own lookup, kept for the driver tests.
 """
 from __future__ import annotations
 

@@ -1,34 +1,24 @@
-"""Exposure analysis over the router model: which forwards reach which Allworx address, and why it matters.
+"""Exposure geometry over the router model: which forwards reach an address on which ports, and how.
 
-Pure functions of a RouterConfig plus a SiteContext (the Allworx addresses and the site's declared
-needs). Ports are matched on the external and the internal side separately, so "external 8080 ->
+Vendor-neutral and free of checks and policy: pure functions of a RouterConfig, addresses and port
+ranges. Ports are matched on the external and the internal side separately, so "external 8080 ->
 internal 80" and "external 80 -> internal 8080" both involve 8080. Disabled rules and rules bound to a
 LAN interface or limited to LAN sources (NAT reflection) are reported but never counted as exposures;
-a rule restricted to outside sources still counts, noted as restricted. `forward_triggers` is the one
-place that says which check a forward trips: the network checks and `classify_forwards` (the live
-"verify" answer) both read it.
+a rule restricted to outside sources still counts, noted as restricted. Which check a forward trips and
+how the verify endpoint classifies it are hardening's (hardening.model.exposure).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
-from firewall.model import PortForward, PortRange, RouterConfig, to_jsonable
-from firewall.site_context import (
-    PortPolicy,
-    SiteContext,
-    Target,
-    address_matches,
-    lan_only_sources,
-    port_ranges,
-    restriction_within,
-)
+from firewall.model import PortForward, PortRange, RouterConfig
+from firewall.site_context import address_matches, lan_only_sources, port_ranges, restriction_within
 
 _FORWARD_ALL_PROTOS = ("tcp", "udp", "tcp_udp", "any")
-__all__ = ["PortPolicy", "SiteContext", "Target", "address_matches", "restriction_within", "Reach", "reach",
-           "reaching", "inside_reason", "internet_facing", "external_addresses", "is_forward_all", "is_rtp",
-           "Trigger", "forward_triggers", "classify_forward", "classify_forwards"]
+__all__ = ["address_matches", "lan_only_sources", "port_ranges", "restriction_within", "Reach", "reach",
+           "reaching", "inside_reason", "internet_facing", "external_addresses", "is_forward_all", "is_restricted",
+           "is_rtp", "ports_text", "interface_name"]
 
 
 # --- matching one forward ------------------------------------------------------------------------
@@ -50,7 +40,7 @@ def _intersect(have: list[PortRange] | None, wanted: tuple[PortRange, ...] | Non
             if max(a.lo, b.lo) <= min(a.hi, b.hi)]
 
 
-def _ports_text(ranges: list[PortRange] | None) -> str:
+def ports_text(ranges: list[PortRange] | None) -> str:
     return "all ports" if ranges is None else ",".join(str(r) for r in ranges)
 
 
@@ -113,9 +103,9 @@ class Reach:
 
     def describe(self) -> str:
         fwd = self.forward
-        into = "same ports" if fwd.internal_ports is None else _ports_text(fwd.internal_ports)
-        text = (f"{fwd.kind} {fwd.proto} {_ports_text(fwd.external_ports)} -> {fwd.internal_ip} ({into})")
-        sides = [f"{_ports_text(ports)} on the {side} side"
+        into = "same ports" if fwd.internal_ports is None else ports_text(fwd.internal_ports)
+        text = (f"{fwd.kind} {fwd.proto} {ports_text(fwd.external_ports)} -> {fwd.internal_ip} ({into})")
+        sides = [f"{ports_text(ports)} on the {side} side"
                  for side, ports in (("external", self.external), ("internal", self.internal)) if ports != []]
         text += "; involves " + " and ".join(sides)
         sources = ", ".join(fwd.source_restriction or [])
@@ -147,171 +137,17 @@ def reaching(config: RouterConfig, address: str, ports: tuple[PortRange, ...] | 
     return [r for r in found if r is not None]
 
 
-def is_rtp(fwd: PortForward, pp: PortPolicy) -> bool:
-    """A UDP-capable forward of a wide high-port range, or one overlapping a known PBX RTP range."""
+def is_rtp(fwd: PortForward, known: tuple[PortRange, ...] | list[PortRange], min_size: int) -> bool:
+    """A UDP-capable forward of a wide high-port range (>= `min_size` ports), or one of at least two
+    ports overlapping a `known` PBX RTP range (all above 1023)."""
     if not fwd.matches_proto("udp"):
         return False
     for ranges in (fwd.external_ports, fwd.internal_port_set()):
         if ranges is None:
             return True
         for rng in ranges:
-            wide = rng.size >= pp.rtp_min_size
-            known = rng.size >= 2 and _intersect([rng], pp.rtp_known) != []
-            if rng.lo >= 1024 and (wide or known):
+            wide = rng.size >= min_size
+            overlaps = rng.size >= 2 and _intersect([rng], tuple(known)) != []
+            if rng.lo >= 1024 and (wide or overlaps):
                 return True
     return False
-
-
-# --- which checks a forward trips ----------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Trigger:
-    check_id: str
-    reason: str
-    target: Target
-    passed: bool = False           # relevant to the check but satisfies it (evidence for a pass)
-
-
-def _signalling(fwd: PortForward, target: Target, pp: PortPolicy) -> list[str]:
-    """SIP / BLF / RTP parts of a forward to `target`, described."""
-    parts = [r.describe() for proto in ("udp", "tcp")
-             if (r := reach(fwd, target.address, pp.sip, proto)) is not None]
-    blf = reach(fwd, target.address, pp.blf, "udp")
-    parts += [f"BLF: {blf.describe()}"] if blf else []
-    parts += ["RTP range"] if is_rtp(fwd, pp) else []
-    return parts
-
-
-def _target_triggers(fwd: PortForward, target: Target, ctx: SiteContext, pp: PortPolicy) -> list[Trigger]:
-    found: list[Trigger] = []
-
-    def add(check_id: str, why: str, passed: bool = False) -> None:
-        found.append(Trigger(check_id, f"{target.label}: {why}", target, passed))
-
-    def ports(check_id: str, wanted: tuple[PortRange, ...], what: str) -> None:
-        hit = reach(fwd, target.address, wanted, "tcp")
-        if hit:
-            add(check_id, f"{what} {_ports_text(list(wanted))}: {hit.describe()}")
-
-    whole = reach(fwd, target.address)
-    if whole is None:
-        return found
-    if target.role == "server_lan":
-        add("AWX-SRV-002", f"forward to the server's LAN address: {whole.describe()}")
-    if is_forward_all(fwd):
-        add("NET-NAT-001", f"{fwd.kind} rule forwards every {fwd.proto} port: {whole.describe()}")
-    ports("AWX-SRV-007", pp.admin, "admin port")
-    if target.role == "phone":
-        ports("AWX-PHN-003", pp.phone_web, "phone web port")
-    if target.role == "px":
-        ports("AWX-PX-003", pp.px_web, "Px web port")
-    ports("NET-NAT-002", pp.mail, "mail port")
-    signalling = _signalling(fwd, target, pp)
-    outside = restriction_within(fwd.source_restriction, ctx.allowed_sip_peers)
-    if signalling:
-        opened = f"open to {', '.join(outside)}" if outside else "restricted to allowed SIP peers"
-        peers = ", ".join(ctx.allowed_sip_peers) or "none declared"
-        add("NET-SIP-001", f"SIP/BLF/RTP forward {opened} (allowed peers: {peers}): " + "; ".join(signalling),
-            passed=not outside)
-    if fwd.kind == "upnp_dynamic":
-        add("NET-UPNP-001", "UPnP/NAT-PMP dynamic mapping")
-    return found
-
-
-def forward_triggers(fwd: PortForward, ctx: SiteContext, pp: PortPolicy) -> list[Trigger]:
-    """Every (check, reason) this forward touches, ignoring enabled/interface (callers decide on those).
-
-    Triggers with `passed` set are relevant but fine (a SIP forward limited to the allowed peers)."""
-    return [t for target in ctx.targets if _address_matches(fwd.internal_ip, target.address)
-            for t in _target_triggers(fwd, target, ctx, pp)]
-
-
-# --- classification for the verify endpoint ------------------------------------------------------
-
-def _service_specs(name: str, pp: PortPolicy) -> list[tuple[str, PortRange]] | None:
-    """'tcp/443' or a policy service name -> [(proto, ports)]; None when the name is unknown."""
-    specs = [name] if "/" in name else pp.services.get(name)
-    out = []
-    for spec in specs or ():
-        proto, _, ports = str(spec).partition("/")
-        try:
-            out += [(proto, rng) for rng in port_ranges([ports])]
-        except ValueError:
-            return None
-    return out if specs is not None else None
-
-
-def _covered(fwd: PortForward, specs: list[tuple[str, PortRange]]) -> bool:
-    """Every external port of every protocol the forward carries is inside a declared service."""
-    if fwd.external_ports is None or fwd.proto.startswith("other:"):
-        return False
-    protos = ("tcp", "udp") if fwd.proto in ("any", "tcp_udp") else (fwd.proto,)
-    for proto in protos:
-        wanted = _merge([rng for p, rng in specs if p == proto])
-        for rng in fwd.external_ports:
-            if sum(r.size for r in _intersect([rng], wanted)) < rng.size:
-                return False
-    return True
-
-
-def _merge(ranges: list[PortRange]) -> tuple[PortRange, ...]:
-    """Overlapping or touching ranges joined, so sizes of intersections add up honestly."""
-    merged: list[PortRange] = []
-    for rng in sorted(ranges, key=lambda r: r.lo):
-        if merged and rng.lo <= merged[-1].hi + 1:
-            merged[-1] = PortRange(merged[-1].lo, max(merged[-1].hi, rng.hi))
-        else:
-            merged.append(rng)
-    return tuple(merged)
-
-
-def _expected(fwd: PortForward, ctx: SiteContext, pp: PortPolicy) -> tuple[bool, list[str]]:
-    specs, notes = [], []
-    for name in ctx.required_wan_services:
-        if name == "rtp" and is_rtp(fwd, pp):
-            return True, ["matches required WAN service 'rtp'"]
-        found = _service_specs(name, pp)
-        if found is None and name != "rtp":
-            notes.append(f"unknown or malformed service {name!r}; declare it as proto/port (e.g. 'udp/5060')")
-        specs += found or []
-    if _covered(fwd, specs):
-        return True, [f"matches required WAN services {', '.join(ctx.required_wan_services)}"] + notes
-    return False, notes
-
-
-def classify_forward(fwd: PortForward, ctx: SiteContext, pp: PortPolicy,
-                     config: RouterConfig | None = None) -> dict[str, Any]:
-    """One forward as the verify endpoint reports it: the model fields plus classification and reasons."""
-    triggers = [t for t in forward_triggers(fwd, ctx, pp) if not t.passed]
-    inside = inside_reason(fwd, config)
-    reasons: list[str] = []
-    if not fwd.enabled:
-        verdict, reasons = "disabled", ["rule is disabled: not an exposure"]
-    elif inside:
-        verdict, reasons = "internal", [f"{inside}: not internet-facing"]
-    elif triggers:
-        verdict, reasons = "dangerous", [t.reason for t in triggers]
-    elif is_forward_all(fwd):
-        verdict, reasons = "dangerous", [f"{fwd.kind} rule forwards every port to {fwd.internal_ip}"]
-    else:
-        ok, notes = _expected(fwd, ctx, pp)
-        verdict = "expected" if ok else "unexpected"
-        reasons = notes if ok else ["not among the site's required WAN services"] + notes
-        if fwd.kind == "upnp_dynamic":
-            reasons.append("UPnP/NAT-PMP dynamic mapping: made by a LAN host, not in the configuration")
-    live = fwd.enabled and not inside
-    return {**to_jsonable(fwd), "classification": verdict, "reasons": reasons,
-            "check_ids": sorted({t.check_id for t in triggers}) if live else [],
-            "targets": sorted({t.target.label for t in triggers}), "restricted": is_restricted(fwd),
-            "internet_facing": not inside, "external_addresses": external_addresses(fwd, config)}
-
-
-def classify_forwards(config: RouterConfig, site: Any, policy: Any = None) -> list[dict[str, Any]]:
-    """Every forward of `config` classified expected / unexpected / dangerous (disabled and
-    LAN-bound rules are "disabled" / "internal": reported, never exposures).
-
-    `site` is a SiteContext or a hardening SiteFacts; `policy` a hardening Policy (default policy if None).
-    """
-    ctx = site if isinstance(site, SiteContext) else SiteContext.from_site_facts(site)
-    pp = PortPolicy.from_policy(policy)
-    return [{"index": i, **classify_forward(fwd, ctx, pp, config)} for i, fwd in enumerate(config.forwards)]

@@ -60,6 +60,13 @@ class SimDevice:
             entry["snmp"] = {"version": "2c", "port": self.snmp_port}
         return entry
 
+    def contacts(self) -> dict[str, int]:
+        """What reached this device so far: web requests, login attempts (the web UI's own and the gentle
+        credential test's), SIP requests and mail connections (SNMP is not counted)."""
+        return {"web_requests": self.web.requests, "logins": self.guard.attempts,
+                "sip_requests": len(self.sip.requests),
+                "mail_connections": sum(server.connections for server in self.mail.values())}
+
     def close(self) -> None:
         """Stop every listener at once: each shutdown waits for its serve loop to notice."""
         threads = [threading.Thread(target=closer, daemon=True) for closer in self.closers]

@@ -25,6 +25,8 @@ class MailHandler(socketserver.StreamRequestHandler):
 
     def handle(self) -> None:
         srv = self.server
+        with srv.count:
+            srv.connections += 1
         if srv.latency_ms:
             time.sleep(srv.latency_ms / 1000.0)
         greeting, quit_cmd, quit_reply, other = PROTOCOLS[srv.protocol]
@@ -69,6 +71,8 @@ class MailServer(socketserver.ThreadingTCPServer):
         if protocol not in PROTOCOLS:
             raise ValueError(f"unknown mail protocol {protocol!r}; known: {sorted(PROTOCOLS)}")
         self.protocol, self.host, self.latency_ms = protocol, host, latency_ms
+        self.connections = 0              # every connection served, for tests (what an audit contacted)
+        self.count = threading.Lock()
         super().__init__(address, MailHandler)
 
 

@@ -41,6 +41,10 @@ class Site:
         """Device entries (kind, name, address, ports, snmp, credentials) for the appliance's inventory."""
         return [d.inventory_entry() for d in self.devices]
 
+    def contacts(self) -> dict[str, dict[str, int]]:
+        """Per device name, what reached it so far (SimDevice.contacts)."""
+        return {d.name: d.contacts() for d in self.devices}
+
     def endpoints(self) -> dict[str, Any]:
         """What listens where, without credentials (printed by `python -m simulator`)."""
         devices = []

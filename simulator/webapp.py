@@ -1,6 +1,7 @@
 """The common skeleton of a simulated IST OIS web UI: login, sessions, lockout, settings forms."""
 from __future__ import annotations
 
+import threading
 from html import escape
 from typing import Any, Callable
 
@@ -23,6 +24,8 @@ class OisWebApp:
         self.sessions = Sessions(login["cookie"])
         self.latency_ms = latency_ms
         self.fault: str | None = None
+        self.requests = 0                 # every request this UI handled, for tests (what an audit contacted)
+        self._count = threading.Lock()
 
     # subclasses fill these in
     def accepts(self, form: dict[str, str]) -> bool:
@@ -38,6 +41,8 @@ class OisWebApp:
         return None
 
     def handle(self, request: Request) -> Response:
+        with self._count:
+            self.requests += 1
         if request.path == self.login["path"]:
             if request.method == "POST":
                 return handle_login(self.guard, self.sessions, self.accepts(request.form), self.login_page,

@@ -27,6 +27,7 @@ class Site(Base):
     required_wan_services: Mapped[list[Any]] = mapped_column(default=list)
     allowed_sip_peers: Mapped[list[Any]] = mapped_column(default=list)
     notes: Mapped[str] = mapped_column(Text, default="")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")   # IANA; schedules run in it
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     devices: Mapped[list["Device"]] = relationship(back_populates="site", passive_deletes=True)

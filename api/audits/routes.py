@@ -19,7 +19,6 @@ from api.audits.schemas import (
 from api.auth import actor_name
 from api.common import get_or_404
 from api.extensions import ID, Blueprint, link
-from api.pagination import SQLPage
 from hardening.engine.audits import AuditConflict, create_audit
 from hardening.model.profiles import UnknownProfile
 from store.audit_models import Audit, SiteBaseline
@@ -42,10 +41,10 @@ class SiteAudits(MethodView):
     @blp.auth_required("read")
     @blp.arguments(AuditListArgsSchema, location="query")
     @blp.response(200, AuditSchema(many=True))
-    @blp.paginate(SQLPage)
+    @blp.paginate(views.AuditPage)
     @blp.errors(404)
     def get(self, args, site_id):
-        """List a site's audits, newest first"""
+        """List a site's audits, newest first, each with its summary as of now and at completion"""
         get_or_404(Site, site_id)
         stmt = select(Audit).where(Audit.site_id == site_id).order_by(Audit.id.desc())
         if "state" in args:
@@ -73,7 +72,7 @@ def _start(site_id: int, profile: str, rerun_of: int | None = None):
         abort(409, message=f"cannot start the audit: {exc}")
     current_app.extensions["audit_runner"].submit(audit.id)
     session().refresh(audit)
-    return audit, 202, {"Location": url_for("Audits.AuditById", audit_id=audit.id)}
+    return views.shown_one(audit), 202, {"Location": url_for("Audits.AuditById", audit_id=audit.id)}
 
 
 @blp.route("/audits/<int:audit_id>")
@@ -82,9 +81,8 @@ class AuditById(MethodView):
     @blp.response(200, AuditSchema)
     @blp.errors(404)
     def get(self, audit_id):
-        """Follow an audit: state, progress, and its summary with today's waivers"""
-        audit = get_or_404(Audit, audit_id)
-        return views.with_live_summary(audit)
+        """Follow an audit: state, progress, its summary as of now (today's waivers) and at completion"""
+        return views.shown_one(get_or_404(Audit, audit_id))
 
 
 @blp.route("/audits/<int:audit_id>/rerun", methods=["POST"])
@@ -150,4 +148,4 @@ def pin_baseline(args, site_id):
     row.audit_id = audit.id
     session().add(row)
     session().commit()
-    return audit
+    return views.shown_one(audit)

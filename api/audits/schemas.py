@@ -26,7 +26,15 @@ class AuditSchema(Schema):
     finished_at = UTCDateTime(allow_none=True)
     progress = ma.fields.Dict()
     error = ma.fields.String()
-    summary = ma.fields.Dict(metadata={"description": "score, counts, overall, drift (waivers as of now)"})
+    summary = ma.fields.Dict(metadata={"description": (
+        "Live summary of a completed audit: score, counts, overall, drift, with the waivers in force, the "
+        "pinned baseline and the previous audit as they stand at summary_as_of (the same on this audit's "
+        "own page and in its site's audit list). Empty until the audit has completed.")})
+    summary_as_of = UTCDateTime(allow_none=True, metadata={"description": (
+        "When `summary` was computed (this response's time); null until the audit has completed.")})
+    summary_at_completion = ma.fields.Dict(allow_none=True, metadata={"description": (
+        "The summary as it stood when the audit completed (as of finished_at, with the waivers in force "
+        "then): stored once and never recomputed; what webhooks were sent. Null until completed.")})
 
 
 class AuditListArgsSchema(Schema):

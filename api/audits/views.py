@@ -1,6 +1,9 @@
-"""What the audit endpoints return: live summaries, result formats, the HTML report, site status.
+"""What the audit endpoints return: audits with their two summaries, result formats, the HTML report,
+site status.
 
 Kept apart from routes.py so the routes stay declarations; everything here reads, nothing writes.
+The computations are hardening's (summaries, outputs.status), the same the `check` command and
+/metrics call; what is kept here is the per-app caching of their answers.
 """
 from __future__ import annotations
 
@@ -9,10 +12,10 @@ from typing import Any
 
 from flask import Response, current_app, jsonify
 from flask_smorest import abort
-from sqlalchemy import select
 
 from api.audits.schemas import ResultSchema, SiteStatusSchema
 from api.common import not_found, storable_id
+from api.pagination import SQLPage
 from hardening.engine import summaries
 from hardening.outputs import junit, report_html, sarif
 from hardening.outputs import status as status_out
@@ -23,6 +26,7 @@ from store.models import Site, utcnow
 FINISHED = ("completed",)
 STATUS_CACHE_SITES = 1024       # far more sites than one appliance serves; the bound only caps memory
 RESULTS_CACHE_AUDITS = 64       # the audits being read now (an RMM tool reads the latest)
+SUMMARY_CACHE_AUDITS = 512      # live summaries: a few full pages of a site's audit list (pages hold <= 100)
 
 
 def _finished(audit: Audit) -> None:
@@ -30,34 +34,53 @@ def _finished(audit: Audit) -> None:
         abort(409, message=f"audit {audit.id} is {audit.state}; results exist once it has completed")
 
 
-def with_live_summary(audit: Audit) -> Audit:
-    """The stored audit with its summary recomputed under today's waivers (expiry is read-time)."""
-    if audit.state in FINISHED:
-        audit.summary = summaries.summarize(session(), audit)
-        session().expunge(audit)            # a read must never write the recomputed summary back
-    return audit
+class Shown:
+    """An audit as the API shows it: its own columns, plus `summary` (live: the waivers, baseline and
+    previous audit as they stand at `summary_as_of`) and `summary_at_completion` (the stored one)."""
+
+    def __init__(self, audit: Audit, summary: dict[str, Any], as_of: datetime | None):
+        self._audit = audit
+        self.summary, self.summary_as_of = summary, as_of
+        self.summary_at_completion = audit.summary if audit.state in FINISHED else None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._audit, name)
 
 
-def audit_summary(audit: Audit, now: datetime | None = None) -> dict[str, Any]:
-    site = session().get(Site, audit.site_id)
+def shown(audits: list[Audit], now: datetime | None = None) -> list[Shown]:
+    """The audits with their live summaries at `now` (one `now` for all): a summary is computed again
+    only when what it depends on has changed (its previous audit, the baseline, the waivers in
+    force); the misses of one call share their reads (a page's audits drift from each other)."""
     now = now or utcnow()
-    rows = summaries.result_rows(session(), audit, now)
-    summary = summaries.summarize(session(), audit, now, rows=rows)
-    return {"audit_id": audit.id, "site": {"id": site.id, "name": site.name}, "profile": audit.profile,
-            "state": audit.state, "started_at": _iso(audit.started_at), "finished_at": _iso(audit.finished_at),
-            "results": rows, **summary}
+    readers: dict[int, summaries.RowReader] = {}
+
+    def live(audit: Audit) -> dict[str, Any]:
+        read = readers.setdefault(audit.site_id, summaries.RowReader(session(), audit.site_id, now))
+        return summaries.summarize(session(), audit, now, read=read)
+    return [Shown(a, _cached("awxh_summary_cache", a.id, summaries.summary_stamp(dbapi_connection(), a, now),
+                             SUMMARY_CACHE_AUDITS, lambda a=a: live(a)), now)
+            if a.state in FINISHED else Shown(a, a.summary, None) for a in audits]
 
 
-def _iso(value) -> str | None:
-    return value.isoformat() + "Z" if value is not None else None
+def shown_one(audit: Audit) -> Shown:
+    return shown([audit])[0]
+
+
+class AuditPage(SQLPage):
+    """A page of audits, each shown with its live summary."""
+
+    @property
+    def items(self):
+        return shown(super().items)
 
 
 def results(audit: Audit, args: dict[str, Any]):
     _finished(audit)
     if args["format"] == "junit":
-        return Response(junit.render(audit_summary(audit)), mimetype="application/xml")
+        return Response(junit.render(summaries.audit_summary(session(), audit, utcnow())), mimetype="application/xml")
     if args["format"] == "sarif":
-        return Response(sarif.render_json(audit_summary(audit)), mimetype="application/sarif+json")
+        return Response(sarif.render_json(summaries.audit_summary(session(), audit, utcnow())),
+                        mimetype="application/sarif+json")
     rows, body = _dumped_rows(audit)
     if "status" not in args and "check_id" not in args:
         return Response(body, mimetype="application/json")
@@ -91,29 +114,8 @@ def _cached(name: str, key: int, stamp: tuple, bound: int, compute):
 
 def report(audit: Audit) -> Response:
     _finished(audit)
-    return Response(report_html.render(audit_summary(audit), fixed=_fixed(audit)), mimetype="text/html")
-
-
-def _fixed(audit: Audit) -> list[dict[str, Any]]:
-    """Confirmed remediations of the site up to this audit, as report lines."""
-    from store.audit_models import Remediation
-    rows = session().scalars(select(Remediation).where(Remediation.site_id == audit.site_id,
-                                                       Remediation.state == "confirmed",
-                                                       Remediation.updated_at <= (audit.finished_at or audit.created_at))
-                             .order_by(Remediation.id)).all()
-    out = []
-    for row in rows:
-        items = row.plan.get("changes") or row.plan.get("removals") or []
-        for item in items:
-            out.append({"check_id": item.get("check_id") or ",".join(item.get("check_ids") or []),
-                        "target": f"remediation {row.id}",
-                        "title": f"set {item['setting']}" if "setting" in item else f"removed forward {item.get('rule')}"})
-    return out
-
-
-def latest_completed(site_id: int) -> Audit | None:
-    return session().scalar(select(Audit).where(Audit.site_id == site_id, Audit.state == "completed")
-                            .order_by(Audit.id.desc()).limit(1))
+    return Response(report_html.render(summaries.audit_summary(session(), audit, utcnow()),
+                                       fixed=summaries.confirmed_fixes(session(), audit)), mimetype="text/html")
 
 
 def site_status(site_id: int) -> Response:
@@ -126,15 +128,5 @@ def site_status(site_id: int) -> Response:
     if stamp[0] is None:
         not_found(Site, site_id)
     body = _cached("awxh_status_cache", site_id, stamp, STATUS_CACHE_SITES, lambda: jsonify(
-        SiteStatusSchema().dump(status_of(session().get(Site, site_id), now))).get_data())
+        SiteStatusSchema().dump(status_out.status_of(session(), session().get(Site, site_id), now))).get_data())
     return Response(body, mimetype="application/json")
-
-
-def status_of(site: Site, now: datetime | None = None) -> dict[str, Any]:
-    """The site's status computed afresh (the `check` command; site_status caches it)."""
-    audit = latest_completed(site.id)
-    if audit is None:
-        return {"site": {"id": site.id, "name": site.name}, "overall": "UNKNOWN", "nagios_code": 3,
-                "nable_code": 1003, "score": None,
-                "counts": None, "new_failures": [], "last_audit": None}
-    return status_out.render(audit_summary(audit, now))

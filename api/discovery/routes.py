@@ -9,6 +9,7 @@ from flask_smorest import abort
 from sqlalchemy import select
 
 from api.common import get_or_404
+from api.errors import device_faults
 from api.extensions import Blueprint, Schema
 from api.fields import Network, Port
 from device_drivers import egress
@@ -64,10 +65,8 @@ def discover_site(args, site_id):
     if net.num_addresses > MAX_HOSTS:
         abort(422, message=f"Subnet too large: at most {MAX_HOSTS} addresses per discovery.",
               errors={"json": {"subnet": [f"At most /{net.max_prefixlen - 10}."]}})
-    try:
+    with device_faults(field="subnet"):         # a subnet, not an inventory record: no opener, same allow-list
         egress.check_network(str(net), current_app.config["EGRESS_ALLOWED_NETWORKS"])
-    except egress.EgressRefused as exc:
-        abort(422, message=str(exc), errors={"json": {"subnet": [str(exc)]}})
     hosts = [str(h) for h in (net.hosts() if net.num_addresses > 2 else net)]
     report = discover(hosts, **args)
     known = set(session().scalars(select(Device.address).where(Device.site_id == site_id)))

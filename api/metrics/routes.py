@@ -4,11 +4,11 @@ from __future__ import annotations
 from flask import Response
 from sqlalchemy import select
 
-from api.audits.views import audit_summary, latest_completed
 from api.extensions import Blueprint
+from hardening.engine import summaries
 from hardening.outputs import prometheus
 from store.db import session
-from store.models import Site
+from store.models import Site, utcnow
 
 blp = Blueprint("Metrics", __name__, url_prefix="", description="Prometheus metrics")
 
@@ -18,10 +18,10 @@ blp = Blueprint("Metrics", __name__, url_prefix="", description="Prometheus metr
 @blp.response(200, {"type": "string"}, content_type="text/plain; version=0.0.4")
 def metrics():
     """Per-site hardening index, failing checks and last audit time (Prometheus text format)"""
-    entries = []
+    entries, now = [], utcnow()
     for site in session().scalars(select(Site).order_by(Site.id)):
-        audit = latest_completed(site.id)
-        summary = audit_summary(audit) if audit else None
+        audit = summaries.latest_completed(session(), site.id)
+        summary = summaries.audit_summary(session(), audit, now) if audit else None
         entries.append({"site": site.name, "summary": summary,
                         "finished_ts": audit.finished_at.timestamp() if audit else None})
     return Response(prometheus.render(entries), mimetype="text/plain", content_type="text/plain; version=0.0.4")

@@ -1,2 +1,2 @@
-"""Schedules: periodic re-audits of a site (cron, UTC)."""
+"""Schedules: periodic re-audits of a site (cron on the site's clocks), editable, pausable."""
 from api.schedules.routes import blp  # noqa: F401

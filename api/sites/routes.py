@@ -9,6 +9,7 @@ from api.common import commit_or_409, get_or_404
 from api.extensions import ETAG, ID, Blueprint, link
 from api.pagination import SQLPage
 from api.sites.schemas import SiteQueryArgsSchema, SiteSchema
+from hardening.jobs import schedules
 from store.db import session
 from store.models import Device, Site
 
@@ -76,8 +77,11 @@ class SiteById(MethodView):
         """Replace a site (send If-Match with its ETag)"""
         site = get_or_404(Site, site_id)
         blp.check_etag(site, SiteSchema)
+        rezoned = args["timezone"] != site.timezone
         for key, value in args.items():
             setattr(site, key, value)
+        if rezoned:                      # its schedules now run on other clocks: plan their next runs again
+            schedules.replan_site(session(), site)
         commit_or_409(f"A site named {args['name']!r} already exists.", "name")
         return site
 

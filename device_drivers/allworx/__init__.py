@@ -4,11 +4,7 @@ from device_drivers.allworx.credtest import DailyAttemptBudget
 from device_drivers.allworx.endpoints import AllworxPhoneDriver, PxExpanderDriver
 from device_drivers.allworx.server import AllworxServerDriver
 
-DRIVERS = {
-    AllworxServerDriver.kind: AllworxServerDriver,
-    AllworxPhoneDriver.kind: AllworxPhoneDriver,
-    PxExpanderDriver.kind: PxExpanderDriver,
-}
-
+# the registry of kinds is device_drivers.DRIVERS (one for every device type); reach a device through
+# device_drivers.opener
 __all__ = ["AllworxServerDriver", "AllworxPhoneDriver", "PxExpanderDriver", "DriverOptions",
-           "DailyAttemptBudget", "DRIVERS"]
+           "DailyAttemptBudget"]

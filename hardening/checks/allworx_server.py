@@ -5,8 +5,6 @@ import re
 from typing import Any
 
 from device_drivers.facts import DeviceFacts, Fact
-from firewall.exposure import PortPolicy
-from firewall.site_context import port_ranges
 from hardening.checks.common import (
     NO_SERVER,
     assess,
@@ -24,6 +22,7 @@ from hardening.checks.common import (
 from hardening.checks.registry import register_check
 from hardening.model.probes import answered
 from hardening.model.results import CheckResult, Evidence
+from hardening.model.services import RequiredServices, required_services
 from hardening.model.site import SiteFacts
 
 SERVER = ("allworx_server",)
@@ -118,36 +117,24 @@ def parse_port(entry: Any) -> tuple[str, int] | None:
     return proto, int(number)
 
 
-def _spec_covers(spec: str, proto: str, port: int) -> bool:
-    spec_proto, _, ports = str(spec).lower().partition("/")
-    try:
-        ranges = port_ranges([ports])
-    except ValueError:
-        return False
-    return spec_proto in (proto, "any", "tcp_udp") and any(r.lo <= port <= r.hi for r in ranges)
+def covering_service(proto: str, port: int, services: RequiredServices) -> str | None:
+    """The required WAN service(s) that explain an open port (hardening.model.services), or None."""
+    return services.port(proto, port).label
 
 
-def covering_service(proto: str, port: int, required: list[str], pp: PortPolicy) -> str | None:
-    """The required WAN service (policy wan_services name, 'proto/port' or 'rtp') that explains an open port."""
-    for name in required:
-        if name.lower() == "rtp":
-            if proto == "udp" and any(r.lo <= port <= r.hi for r in pp.rtp_known):
-                return name
-            continue
-        specs = [name] if "/" in name else pp.services.get(name, pp.services.get(name.lower(), ()))
-        if any(_spec_covers(spec, proto, port) for spec in specs):
-            return name
-    return None
-
-
-def _open_wan_ports(dev: DeviceFacts, facts: SiteFacts) -> list[tuple[Any, Evidence]]:
-    """(port entry, evidence) for every port seen open on the WAN address: the fact and outside probes."""
+def _open_wan_ports(dev: DeviceFacts, facts: SiteFacts, notes: list[Evidence]) -> list[tuple[Any, Evidence]]:
+    """(port entry, evidence) for every port seen open on the WAN address: the fact and outside probes.
+    A probe that could not decide (answered None) is noted, never taken as closed or open."""
     found: list[tuple[Any, Evidence]] = []
     fact = dev.get("wan_open_ports")
     if fact is not None and isinstance(fact.value, (list, tuple, set)):
         found += [(entry, fact_evidence(fact, f"{entry} open on the WAN address")) for entry in fact.value]
     for key, record in outside_probes(dev, facts).items():
-        if key != "icmp" and answered(record):
+        heard = answered(record) if key != "icmp" else False
+        if heard is None:
+            notes.append(Evidence(f"outside probe: {key} undecided on the WAN address (not evidence)",
+                                  str(record)[:200], f"probe:{key}", "observed"))
+        elif heard:
             found.append((key, Evidence(f"outside probe: {key} answers on the WAN address", str(record)[:200],
                                         f"probe:{key}", "observed")))
     return found
@@ -168,28 +155,34 @@ def _service_fails(dev: DeviceFacts, required: list[str], fails: list[Evidence],
 
 @register_check("AWX-SRV-003")
 def wan_services_minimal(facts: SiteFacts, policy) -> list[CheckResult]:
-    required, pp = list(facts.site.required_wan_services), PortPolicy.from_policy(policy)
+    required = list(facts.site.required_wan_services)
+    matcher = required_services(required, policy)
     shown = ", ".join(required) or "none"
+    declared = [Evidence(note, ", ".join(required), "site:required_wan_services", "declared")
+                for note in matcher.notes]
 
     def one(dev: DeviceFacts) -> CheckResult:
-        services, ports = dev.get("wan_services"), _open_wan_ports(dev, facts)
+        notes: list[Evidence] = list(declared)
+        services, ports = dev.get("wan_services"), _open_wan_ports(dev, facts, notes)
         if services is not None and not isinstance(services.value, dict):
             return bad_value("AWX-SRV-003", dev, "wan_services", services, "is not a name -> enabled mapping")
         if services is None and not ports:
             return undecided("AWX-SRV-003", dev, "wan_services", "WAN services unknown: read the web admin, "
-                             "probe the WAN address from outside, or declare wan_services")
+                             "probe the WAN address from outside, or declare wan_services", evidence=notes)
         fails: list[Evidence] = []
-        notes: list[Evidence] = []
         extra = _service_fails(dev, required, fails, notes)
         for entry, evidence in ports:
             parsed = parse_port(entry)
-            service = covering_service(*parsed, required, pp) if parsed else None
+            service = covering_service(*parsed, matcher) if parsed else None
             evidence.detail += f" (required service {service})" if service else " (not a required service)"
             (notes if service else fails).append(evidence)
             extra += [] if service else [f"{entry} open"]
         if fails:
             return device_result("AWX-SRV-003", dev, "fail", f"WAN services beyond the required ones ({shown}): "
                                  + ", ".join(extra), fails + notes, observed=extra, expected=required)
+        if any(answered(record) is None for key, record in outside_probes(dev, facts).items() if key != "icmp"):
+            return device_result("AWX-SRV-003", dev, "error", "could not decide: the outside probe could not "
+                                 "tell which ports answer on the WAN address", notes, expected=required)
         return device_result("AWX-SRV-003", dev, "pass", f"only required WAN services are on ({shown})", notes,
                              expected=required)
     return per_device("AWX-SRV-003", facts, SERVER, NO_SERVER, one)

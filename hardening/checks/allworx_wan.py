@@ -110,33 +110,41 @@ def nat_firewall_mode(facts: SiteFacts, policy) -> list[CheckResult]:
 
 # --- AWX-WAN-002: stealthy WAN ------------------------------------------------------------------
 
-def _ping_evidence(dev: DeviceFacts, facts: SiteFacts) -> tuple[list[Evidence], list[Evidence]]:
-    """(fails, passes): the outside echo, the wan_icmp_answers fact and the Stealth DMZ setting."""
+def _ping_evidence(dev: DeviceFacts, facts: SiteFacts) -> tuple[list[Evidence], list[Evidence], list[Evidence]]:
+    """(fails, passes, notes): the outside echo, the wan_icmp_answers fact and the Stealth DMZ setting;
+    an echo that could not decide (answered None) is a note, never a pass."""
     fails: list[Evidence] = []
     passes: list[Evidence] = []
+    notes: list[Evidence] = []
     probe = outside_probes(dev, facts).get("icmp")
     if probe is not None:
         heard = answered(probe)
-        detail = f"outside ICMP echo to the WAN address: {'answered' if heard else 'no answer'}"
-        (fails if heard else passes).append(Evidence(detail, str(probe)[:200], "probe:icmp", "observed"))
+        said = {True: "answered", False: "no answer"}.get(heard, "undecided (not evidence)")
+        evidence = Evidence(f"outside ICMP echo to the WAN address: {said}", str(probe)[:200], "probe:icmp",
+                            "observed")
+        (fails if heard is True else passes if heard is False else notes).append(evidence)
     for key, bad, wording in (("wan_icmp_answers", True, ("the WAN answers ping", "the WAN does not answer ping")),
                               ("stealth", False, ("Stealth DMZ is off", "Stealth DMZ is on"))):
         fact = dev.get(key)
         if fact is not None and isinstance(fact.value, bool):
             failed = fact.value is bad
             (fails if failed else passes).append(fact_evidence(fact, wording[0] if failed else wording[1]))
-    return fails, passes
+    return fails, passes, notes
 
 
 @register_check("AWX-WAN-002")
 def stealthy_wan(facts: SiteFacts, policy) -> list[CheckResult]:
     def one(dev: DeviceFacts) -> CheckResult:
-        fails, passes = _ping_evidence(dev, facts)
+        fails, passes, notes = _ping_evidence(dev, facts)
         if fails:
             return device_result("AWX-WAN-002", dev, "fail", f"the WAN is not stealthy: {fails[0].detail}",
-                                 fails + passes)
+                                 fails + passes + notes)
+        if notes:              # the outside echo could not decide (the probe failed): never a pass
+            return device_result("AWX-WAN-002", dev, "error", f"could not decide: {notes[0].detail}",
+                                 notes + passes)
         if passes:
-            return device_result("AWX-WAN-002", dev, "pass", f"the WAN is stealthy: {passes[0].detail}", passes)
+            return device_result("AWX-WAN-002", dev, "pass", f"the WAN is stealthy: {passes[0].detail}",
+                                 passes + notes)
         return undecided("AWX-WAN-002", dev, "stealth", "no outside ping of the WAN address and no Stealth DMZ "
-                         "setting: probe from outside, read the web admin, or declare stealth")
+                         "setting: probe from outside, read the web admin, or declare stealth", evidence=notes)
     return per_device("AWX-WAN-002", facts, SERVER, NO_SERVER, one)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import ipaddress
 
-from firewall.exposure import PortPolicy, SiteContext, forward_triggers
 from firewall.model import FeatureState
 from hardening.checks.common import (
     ALLWORX_ROLES,
@@ -18,6 +17,7 @@ from hardening.checks.common import (
     ref_evidence,
 )
 from hardening.checks.registry import register_check
+from hardening.model.exposure import PortPolicy, SiteContext, forward_triggers
 from hardening.model.probes import answered
 from hardening.model.results import CheckResult, Evidence
 from hardening.model.site import SiteFacts, is_private
@@ -49,11 +49,11 @@ def _admin_inputs(facts: SiteFacts, pp: PortPolicy) -> Verdict:
     for port in ports:
         key = f"tcp/{port}"
         if facts.outside is not None and key in facts.outside:
-            heard = answered(facts.outside[key])
-            said = "answered" if heard else "no answer"
+            heard = answered(facts.outside[key])       # None: the probe could not decide: never a pass
+            said = {True: "answered", False: "no answer"}.get(heard, "undecided (not evidence)")
             ev = Evidence(f"outside probe of the WAN address on TCP {port}: {said}",
                           str(facts.outside[key])[:200], f"probe:{key}", "observed")
-            (verdict.fails if heard else verdict.notes).append(ev)
+            (verdict.fails if heard is True else verdict.errors if heard is None else verdict.notes).append(ev)
     return verdict
 
 

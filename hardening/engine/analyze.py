@@ -10,10 +10,10 @@ import ipaddress
 from typing import Any, Iterable
 
 from device_drivers.facts import DeviceFacts
-from firewall.exposure import classify_forwards
 from firewall.model import RouterConfig, to_jsonable
 from hardening.checks.registry import run_checks
 from hardening.model.catalog import check_meta
+from hardening.model.exposure import classify_forwards
 from hardening.model.policy import Policy
 from hardening.model.site import RouterFacts, SiteFacts, SiteInfo
 

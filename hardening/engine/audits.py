@@ -23,7 +23,9 @@ from sqlalchemy.orm import Session
 import store.db
 from hardening.checks.registry import run_checks
 from hardening.engine import inputs, summaries
+from hardening.engine.context import AuditContext
 from hardening.engine.gather import gather_site
+from hardening.engine.outside import AuditProbe
 from hardening.model.profiles import load_profile
 from store.audit_models import ACTIVE_AUDIT_STATES, Audit, AuditResult
 from store.models import utcnow
@@ -131,7 +133,7 @@ class _Heartbeat(threading.Thread):
             sess.commit()
 
 
-def execute(db, audit_id: int, runner: str, context: dict[str, Any]) -> None:
+def execute(db, audit_id: int, runner: str, context: AuditContext) -> None:
     """Run a queued audit to completion (or failure); safe to call from any worker thread."""
     with db.session() as sess:
         try:
@@ -188,31 +190,35 @@ def _mark_failed(sess: Session, audit_id: int, error: str) -> Audit:
     return audit
 
 
-def _run(sess: Session, audit: Audit, heartbeat: _Heartbeat, context: dict[str, Any]) -> None:
+def _run(sess: Session, audit: Audit, heartbeat: _Heartbeat, context: AuditContext) -> None:
     profile = load_profile(audit.profile)
     policy = profile.make_policy()
-    site_info, specs, extras = inputs.site_inputs(sess, audit.site_id, context)
-    heartbeat.progress = {"phase": "gathering", "devices_total": len(specs), "devices_done": 0}
+    needs = profile.needs()                      # what the selected checks need: nothing else is contacted
+    site = inputs.site_inputs(sess, audit.site_id, context, needs)
+    heartbeat.progress = {"phase": "gathering", "devices_total": len(site.devices), "devices_done": 0,
+                          "needs": sorted(needs)}
     heartbeat.beat()
 
     def progress(done: int, total: int, name: str) -> None:
-        heartbeat.progress = {"phase": "gathering", "devices_total": total, "devices_done": done,
-                              "last_device": name}
+        heartbeat.progress = {**heartbeat.progress, "devices_done": done, "devices_total": total, "last_device": name}
 
-    gathered = gather_site(site_info, specs, budget_seconds=context.get("device_budget_seconds", 60.0),
-                           workers=context.get("gather_workers", 32), options={**(context.get("driver_options") or {}), "policy": policy},
-                           on_progress=progress, **extras)
+    probe = AuditProbe.for_site(context.outside_probe, site.site, site.devices, policy) \
+        if "outside_probe" in needs else None
+    gathered = gather_site(site.site, site.devices, budget_seconds=context.device_budget_seconds,
+                           workers=context.gather_workers, needs=needs, take_attempt=context.take_attempt,
+                           options={**context.driver_options, "egress": context.egress_allowed, "policy": policy},
+                           outside=probe, on_progress=progress, sensor_events=site.sensor_events,
+                           install_window_open=site.install_window_open)
     heartbeat.progress = {**heartbeat.progress, "phase": "evaluating"}
     results = run_checks(gathered.facts, policy, profile.check_ids())
     inputs.record_host_keys(sess, gathered)
-    for result in results:
-        sess.add(AuditResult(audit_id=audit.id, check_id=result.check_id, device_id=result.device_id,
-                             status=result.status, severity=summaries.severity(result.check_id),
-                             target=result.target[:200], message=result.message, provenance=result.provenance,
-                             evidence=[e.to_dict() for e in result.evidence]))
+    recorded = [AuditResult(audit_id=audit.id, check_id=result.check_id, device_id=result.device_id,
+                            status=result.status, severity=summaries.severity(result.check_id),
+                            target=result.target[:200], message=result.message, provenance=result.provenance,
+                            evidence=[e.to_dict() for e in result.evidence]) for result in results]
+    sess.add_all(recorded)
     audit.state, audit.finished_at = "completed", utcnow()
     audit.progress = {**heartbeat.progress, "phase": "completed", "gather_seconds": round(gathered.seconds, 3)}
-    sess.flush()
-    audit.summary = summaries.summarize(sess, audit)
+    audit.summary = summaries.completion_summary(sess, audit, recorded)    # once, from the rows in hand
     sess.commit()
     summaries.after_audit(sess, audit, context)

@@ -2,6 +2,10 @@
 
 Drivers do the I/O; this module only fans out, collects, and turns every failure into an error
 recorded with the device (so a check sees "could not read", never a silent pass). No Flask, no DB.
+Only what the selected checks need is contacted (`needs`, see hardening.engine.contact): a router only
+for router_config, an Allworx device only on the channels its kind's needs name, the credential test
+only when needed and budgeted, the outside probe only when asked; afterwards every need is proven
+contacted on every device it concerns (ContactGap otherwise: the audit fails, never passes silently).
 """
 from __future__ import annotations
 
@@ -10,15 +14,26 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from device_drivers import driver_class, egress, get_driver
-from device_drivers.exceptions import DriverError, HostKeyMismatch
+from device_drivers import egress
+from device_drivers.exceptions import DriverError
 from device_drivers.facts import DeviceFacts, Fact
 from device_drivers.inventory import DeviceSpec
+from device_drivers.opener import build_driver, open_device
+from hardening.engine.contact import (
+    ALLWORX_KINDS,
+    EVERYTHING,
+    NETWORK_KINDS,
+    ContactGap,
+    DeviceContact,
+    allworx_contact,
+    gaps,
+    honoured,
+)
+from hardening.engine.outside import AuditProbe
 from hardening.model.policy import weak_passwords, weak_set
 from hardening.model.site import RouterFacts, SiteFacts, SiteInfo
 
-ALLWORX_KINDS = ("allworx_server", "allworx_phone", "px_expander")
-NETWORK_KINDS = ("router", "switch")
+TakeAttempt = Callable[[str], bool]
 
 
 @dataclass
@@ -26,20 +41,27 @@ class GatherResult:
     facts: SiteFacts
     host_keys_seen: dict[int, dict] = field(default_factory=dict)       # first contact: pin these
     host_key_mismatches: dict[int, dict] = field(default_factory=dict)  # changed keys, refused
+    contacted: dict[int, set[str]] = field(default_factory=dict)        # device id -> the needs asked of it
     seconds: float = 0.0
 
 
-def _gather_allworx(spec: DeviceSpec, options: dict[str, Any]) -> DeviceFacts:
-    entry = {"kind": spec.kind, "name": spec.name, "device_id": spec.device_id, "address": spec.address,
-             "wan_address": spec.wan_address, "ports": spec.ports, "snmp": spec.snmp, "model": spec.model,
-             "declared_facts": spec.declared_facts, "credentials": spec.credentials}
-    driver = driver_class(spec.kind).from_inventory(entry, **{"policy": options.get("policy"),
-        "weak_passwords": weak_passwords(), **options.get("allworx", {})})
+@dataclass(frozen=True)
+class _Job:
+    options: dict[str, Any]
+    needs: frozenset[str]
+    take_attempt: TakeAttempt | None
+
+
+def _gather_allworx(spec: DeviceSpec, options: dict[str, Any], contact: DeviceContact,
+                    take_attempt: TakeAttempt | None) -> DeviceFacts:
+    # not opened: gather() opens (and closes) the sessions each channel needs
+    driver = build_driver(spec, egress_allowed=options.get("egress"), policy=options.get("policy"),
+                          weak_passwords=weak_passwords(), options=options)
     known = spec.credentials.get("password")
-    if known and known.lower() not in weak_set():
+    if contact.credential_test and known and known.lower() not in weak_set():
         # The appliance holds this login's real password and it is not a default: a default cannot get in
         # (one account), so nothing is guessed live -- guessing could lock the real admin out.
-        facts = driver.gather()
+        facts = driver.gather(channels=contact.channels)
         if "default_credential_accepted" not in facts.facts:
             facts.facts["default_credential_accepted"] = Fact(
                 False, "derived", "inventory credential", "the login's stored password is not on the weak list")
@@ -47,40 +69,46 @@ def _gather_allworx(spec: DeviceSpec, options: dict[str, Any]) -> DeviceFacts:
                                                    "skipped": "stored password is not a default"},
                                                   "derived", "inventory credential")
         return facts
-    return driver.gather(take_attempt=options.get("take_attempt"))
+    return driver.gather(channels=contact.channels, take_attempt=take_attempt if contact.credential_test else None)
+
+
+def _inventory_only(spec: DeviceSpec, options: dict[str, Any]) -> DeviceFacts:
+    """A device no selected check needs contacted: its inventory record only (declared facts, stored
+    credentials). Building a driver and gathering no channel sends nothing, so no egress check applies."""
+    driver = build_driver(spec, egress_allowed=None, policy=options.get("policy"), weak_passwords=weak_passwords(),
+                          options=options)
+    return driver.gather(channels=())
 
 
 def _gather_router(spec: DeviceSpec, options: dict[str, Any], result: GatherResult) -> RouterFacts:
-    creds = spec.credentials
-    driver = get_driver(spec.device_type, host=spec.address, username=creds.get("username", ""),
-                        password=creds.get("password"), secret=creds.get("enable_secret"),
-                        port=spec.ports.get("ssh", 22), host_key_pin=spec.host_key_pin,
-                        **options.get("router", {}))
+    def on_host_key(seen: DeviceSpec, pin: dict, changed: bool) -> None:
+        # first contact: pinned after the audit; changed: the full key, so an admin can accept it after checking
+        (result.host_key_mismatches if changed else result.host_keys_seen)[seen.device_id] = pin
+
     source = f"ssh:{spec.address}"
     try:
-        with driver:
+        with open_device(spec, on_host_key=on_host_key, egress_allowed=options.get("egress"),
+                         options=options) as driver:
             config = driver.get_config()
-            if spec.host_key_pin is None and driver.presented_host_key:
-                result.host_keys_seen[spec.device_id] = driver.presented_host_key
         return RouterFacts(spec.device_id, spec.name, config, source=source)
-    except HostKeyMismatch as exc:
-        if exc.presented_key:               # the full key, so an admin can accept it after checking
-            result.host_key_mismatches[spec.device_id] = exc.presented_key
-        return RouterFacts(spec.device_id, spec.name, None, error=str(exc), source=source)
-    except DriverError as exc:
+    except DriverError as exc:          # HostKeyMismatch too: its presented key was recorded above
         return RouterFacts(spec.device_id, spec.name, None, error=str(exc), source=source)
 
 
-def _one(spec: DeviceSpec, options: dict[str, Any], result: GatherResult):
-    if options.get("egress") is not None:
-        try:
-            egress.check(spec.address, options["egress"])
-        except egress.EgressRefused as exc:
-            return _failed(spec, str(exc))
-    if spec.kind in ALLWORX_KINDS:
-        return _gather_allworx(spec, options)
-    if spec.kind in NETWORK_KINDS and spec.device_type:
-        return _gather_router(spec, options, result)
+def _one(spec: DeviceSpec, job: _Job, result: GatherResult):
+    options = job.options
+    try:
+        if spec.kind in ALLWORX_KINDS:
+            contact = allworx_contact(spec, job.needs)       # no budget (CREDENTIAL_TESTS off): no live test
+            result.contacted[spec.device_id] = honoured(spec, contact)
+            if not contact.anything:
+                return _inventory_only(spec, options)
+            return _gather_allworx(spec, options, contact, job.take_attempt)
+        if spec.kind in NETWORK_KINDS and spec.device_type and "router_config" in job.needs:
+            result.contacted[spec.device_id] = {"router_config"}
+            return _gather_router(spec, options, result)
+    except egress.EgressRefused as exc:     # the opener refused the address before anything was sent
+        return _failed(spec, str(exc))
     return None
 
 
@@ -93,18 +121,38 @@ def _failed(spec: DeviceSpec, reason: str):
 
 
 def gather_site(site: SiteInfo, devices: list[DeviceSpec], *, budget_seconds: float = 60.0, workers: int = 32,
-                options: dict[str, Any] | None = None,
+                options: dict[str, Any] | None = None, needs: frozenset[str] = EVERYTHING,
+                take_attempt: TakeAttempt | None = None, outside: AuditProbe | None = None,
                 on_progress: Callable[[int, int, str], None] | None = None, **site_extras: Any) -> GatherResult:
-    """Facts of every device; a device not done within the budget gets an error, never a pass.
+    """Facts of every device (contacted only for `needs`); a device not done within the budget gets an
+    error, never a pass. options: the opener's (policy, egress, allworx, router); take_attempt: the
+    credential test's budget (None: no test); outside: the question to the outside probe, asked alongside
+    (its answers, or error records, become facts.outside).
 
-    site_extras: outside, sensor_events, install_window_open (passed through to SiteFacts).
+    site_extras: sensor_events, install_window_open (passed through to SiteFacts).
     """
     started = time.monotonic()
     result = GatherResult(SiteFacts(site, **site_extras))
-    options = options or {}
-    pool = cf.ThreadPoolExecutor(max_workers=max(1, min(workers, len(devices) or 1)),
+    job = _Job(options or {}, frozenset(needs), take_attempt)
+    pool = cf.ThreadPoolExecutor(max_workers=max(1, min(workers, len(devices) or 1)) + (outside is not None),
                                  thread_name_prefix="gather")
-    futures = {pool.submit(_one, spec, options, result): spec for spec in sorted(devices, key=_slowest_first)}
+    asked = pool.submit(outside.run) if outside is not None else None     # first: it may take the longest
+    futures = {pool.submit(_one, spec, job, result): spec for spec in sorted(devices, key=_slowest_first)}
+    try:
+        _collect_all(result, futures, budget_seconds, on_progress)
+        if asked is not None:
+            result.facts.outside = _outside_answers(outside, asked, started + budget_seconds, budget_seconds)
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)      # a hung driver must not hold the audit
+    result.seconds = time.monotonic() - started
+    missing = gaps(job.needs, devices, result.facts, result.contacted, credential_tests=take_attempt is not None)
+    if missing:
+        raise ContactGap("the selected checks need devices this audit did not contact: " + "; ".join(missing))
+    return result
+
+
+def _collect_all(result: GatherResult, futures: dict[cf.Future, DeviceSpec], budget_seconds: float,
+                 on_progress: Callable[[int, int, str], None] | None) -> None:
     done_count = 0
     try:
         for future in cf.as_completed(futures, timeout=budget_seconds):
@@ -112,17 +160,22 @@ def gather_site(site: SiteInfo, devices: list[DeviceSpec], *, budget_seconds: fl
             _collect(result, spec, future)
             done_count += 1
             if on_progress:
-                on_progress(done_count, len(devices), spec.name)
+                on_progress(done_count, len(futures), spec.name)
     except cf.TimeoutError:
         for future, spec in futures.items():
             if not future.done():
                 _add(result, _failed(spec, f"no answer within the audit's time budget of {budget_seconds:g} s"))
             elif not _collected(result, spec):
                 _collect(result, spec, future)
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)      # a hung driver must not hold the audit
-    result.seconds = time.monotonic() - started
-    return result
+
+
+def _outside_answers(probe: AuditProbe, asked: cf.Future, deadline: float, budget_seconds: float) -> dict[str, Any]:
+    try:
+        return asked.result(timeout=max(0.0, deadline - time.monotonic()))
+    except cf.TimeoutError:
+        return probe.failed(f"outside probe: no answer within the audit's time budget of {budget_seconds:g} s")
+    except Exception as exc:          # AuditProbe.run turns failures into records; this is a bug, shown as one
+        return probe.failed(f"outside probe failed: {type(exc).__name__}: {exc}"[:300])
 
 
 def _slowest_first(spec: DeviceSpec) -> int:

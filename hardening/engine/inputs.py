@@ -2,6 +2,7 @@
 what the audit records back on the devices (first-contact host keys)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -9,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from device_drivers.inventory import DeviceSpec
+from hardening.engine.context import AuditContext
 from hardening.engine.gather import GatherResult
 from hardening.model.site import SiteInfo
 from store.audit_models import InstallWindow
@@ -30,15 +32,23 @@ def site_info(site: Site) -> SiteInfo:
                     site.voice_subnet, list(site.required_wan_services or []), list(site.allowed_sip_peers or []))
 
 
-def site_inputs(sess: Session, site_id: int, context: dict[str, Any]) -> tuple[SiteInfo, list[DeviceSpec], dict]:
+@dataclass
+class SiteInputs:
+    """What an audit reads before it contacts anything."""
+    site: SiteInfo
+    devices: list[DeviceSpec]                      # every device of the site, credentials decrypted
+    install_window_open: bool
+    sensor_events: list[dict[str, Any]] | None     # None: no sensor configured, or no selected check needs it
+
+
+def site_inputs(sess: Session, site_id: int, context: AuditContext, needs: frozenset[str]) -> SiteInputs:
+    """The site and its devices; the SIP sensor's records only when a selected check needs them."""
     site = sess.get(Site, site_id)
     devices = sess.scalars(select(Device).where(Device.site_id == site_id).order_by(Device.id)
                            .options(selectinload(Device.credential))).all()     # one query, not one per device
-    box = context.get("secret_box")
-    extras = {"install_window_open": install_window_open(sess, site_id),
-              "sensor_events": context["sensor_events"](site) if context.get("sensor_events") else None,
-              "outside": context["outside_probe"](site, devices) if context.get("outside_probe") else None}
-    return site_info(site), [device_spec(d, box) for d in devices], extras
+    read_sensor = "sensor" in needs and context.sensor_events is not None
+    return SiteInputs(site_info(site), [device_spec(d, context.secret_box) for d in devices],
+                      install_window_open(sess, site_id), context.sensor_events(site) if read_sensor else None)
 
 
 def install_window_open(sess: Session, site_id: int, now: datetime | None = None) -> bool:

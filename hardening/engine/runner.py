@@ -2,15 +2,17 @@
 from __future__ import annotations
 
 import concurrent.futures as cf
-from typing import Any, Callable
+from typing import Callable
 
 from hardening.engine import audits
+from hardening.engine.context import AuditContext
 
 
 class AuditRunner:
-    """A small pool per process; `context_factory` supplies secrets, drivers' options and hooks."""
+    """A small pool per process; `context_factory` gives each submitted audit its inputs (an AuditContext:
+    secrets, budgets, driver options, credential budget, sensor, outside probe, the finished hook)."""
 
-    def __init__(self, db, context_factory: Callable[[], dict[str, Any]], max_parallel: int = 2,
+    def __init__(self, db, context_factory: Callable[[], AuditContext], max_parallel: int = 2,
                  synchronous: bool = False):
         self.db = db
         self.context_factory = context_factory

@@ -1,11 +1,15 @@
 """An audit's results as rows with the waivers in force, and its summary (score, counts, drift).
 
 Waivers are applied when results are read, not when they were written, so an expired waiver stops
-applying on the next read (and says so) without rewriting history.
+applying on the next read (and says so) without rewriting history. Two summaries of an audit exist:
+the one at completion (computed once, from the rows just recorded, stored, and sent to webhooks) and
+the live one, with the waivers, baseline and previous audit as they stand now (what readers show).
+Every reader (the API, the `check` command, metrics) asks this module; none needs Flask.
 """
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from hardening.model import drift, scoring, waivers
 from hardening.model.catalog import check_meta
-from store.audit_models import Audit, AuditResult, SiteBaseline, Waiver
+from store.audit_models import Audit, AuditResult, Remediation, SiteBaseline, Waiver
 from store.db import PreparedRead
 from store.models import Site, utcnow
 
@@ -41,11 +45,31 @@ def site_waivers(sess: Session, site_id: int) -> list[dict[str, Any]]:
              "expires_at": w.expires_at.isoformat() + "Z" if w.expires_at else None} for w in rows]
 
 
-def result_rows(sess: Session, audit: Audit, now: datetime | None = None) -> list[dict[str, Any]]:
-    """The audit's results with the waivers in force `now` applied."""
+def result_rows(sess: Session, audit: Audit, now: datetime | None = None,
+                standing: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """The audit's results with the waivers in force `now` applied (`standing`: the site's
+    site_waivers, when the caller has them already)."""
     rows = [_row(r) for r in sess.scalars(select(AuditResult).where(AuditResult.audit_id == audit.id)
                                           .order_by(AuditResult.id))]
-    return waivers.apply_waivers(rows, site_waivers(sess, audit.site_id), now or utcnow())
+    standing = standing if standing is not None else site_waivers(sess, audit.site_id)
+    return waivers.apply_waivers(rows, standing, now or utcnow())
+
+
+class RowReader:
+    """result_rows of audits of one site at one `now`, each audit read once and the waivers once: the
+    live summaries of a page of audits share their previous audits' and the baseline's rows."""
+
+    def __init__(self, sess: Session, site_id: int, now: datetime):
+        self.sess, self.site_id, self.now = sess, site_id, now
+        self._standing: list[dict[str, Any]] | None = None
+        self._rows: dict[int, list[dict[str, Any]]] = {}
+
+    def __call__(self, audit: Audit) -> list[dict[str, Any]]:
+        if audit.id not in self._rows:
+            if self._standing is None:
+                self._standing = site_waivers(self.sess, self.site_id)
+            self._rows[audit.id] = result_rows(self.sess, audit, self.now, self._standing)
+        return self._rows[audit.id]
 
 
 def _previous(sess: Session, audit: Audit) -> Audit | None:
@@ -54,11 +78,14 @@ def _previous(sess: Session, audit: Audit) -> Audit | None:
 
 
 def summarize(sess: Session, audit: Audit, now: datetime | None = None,
-              rows: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """Score, counts, overall state and drift (vs the previous audit and the pinned baseline).
-    `rows`: the audit's result_rows at `now`, when the caller has them already."""
+              rows: list[dict[str, Any]] | None = None,
+              read: Callable[[Audit], list[dict[str, Any]]] | None = None) -> dict[str, Any]:
+    """Score, counts, overall state and drift (vs the previous audit and the pinned baseline) at `now`.
+    `rows`: the audit's result_rows at `now`, when the caller has them already; `read`: how to get
+    an audit's result_rows at `now` (a RowReader shared between several summaries)."""
     now = now or utcnow()
-    rows = rows if rows is not None else result_rows(sess, audit, now)
+    read = read or (lambda other: result_rows(sess, other, now))
+    rows = rows if rows is not None else read(audit)
     previous = _previous(sess, audit)
     baseline = sess.get(SiteBaseline, audit.site_id)
     baseline_audit = sess.get(Audit, baseline.audit_id) if baseline else None
@@ -67,11 +94,53 @@ def summarize(sess: Session, audit: Audit, now: datetime | None = None,
         "drift": {
             "previous_audit_id": previous.id if previous else None,
             # the first audit of a site: every failure is new (nothing was known before)
-            "since_previous": drift.diff(rows, result_rows(sess, previous, now) if previous else []),
+            "since_previous": drift.diff(rows, read(previous) if previous else []),
             "baseline_audit_id": baseline_audit.id if baseline_audit else None,
-            "since_baseline": drift.diff(rows, result_rows(sess, baseline_audit, now)) if baseline_audit else None,
+            "since_baseline": drift.diff(rows, read(baseline_audit)) if baseline_audit else None,
         },
     }
+
+
+def completion_summary(sess: Session, audit: Audit, recorded: Iterable[AuditResult]) -> dict[str, Any]:
+    """The summary of an audit as it completes (as of its finished_at), from the results just
+    recorded: computed once, from memory (nothing is read back), stored and handed to webhooks."""
+    rows = waivers.apply_waivers([_row(r) for r in recorded], site_waivers(sess, audit.site_id), audit.finished_at)
+    return summarize(sess, audit, audit.finished_at, rows=rows)
+
+
+def latest_completed(sess: Session, site_id: int) -> Audit | None:
+    return sess.scalar(select(Audit).where(Audit.site_id == site_id, Audit.state == "completed")
+                       .order_by(Audit.id.desc()).limit(1))
+
+
+def audit_summary(sess: Session, audit: Audit, now: datetime | None = None) -> dict[str, Any]:
+    """A completed audit read in full at `now`: which site and audit, its result rows and its live
+    summary (what status, metrics, reports, JUnit and SARIF are made from)."""
+    site = sess.get(Site, audit.site_id)
+    now = now or utcnow()
+    rows = result_rows(sess, audit, now)
+    return {"audit_id": audit.id, "site": {"id": site.id, "name": site.name}, "profile": audit.profile,
+            "state": audit.state, "started_at": _iso(audit.started_at), "finished_at": _iso(audit.finished_at),
+            "results": rows, **summarize(sess, audit, now, rows=rows)}
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() + "Z" if value is not None else None
+
+
+def confirmed_fixes(sess: Session, audit: Audit) -> list[dict[str, Any]]:
+    """Confirmed remediations of the site up to this audit, as report lines."""
+    rows = sess.scalars(select(Remediation).where(Remediation.site_id == audit.site_id,
+                                                  Remediation.state == "confirmed",
+                                                  Remediation.updated_at <= (audit.finished_at or audit.created_at))
+                        .order_by(Remediation.id)).all()
+    out = []
+    for row in rows:
+        for item in row.plan.get("changes") or row.plan.get("removals") or []:
+            out.append({"check_id": item.get("check_id") or ",".join(item.get("check_ids") or []),
+                        "target": f"remediation {row.id}",
+                        "title": f"set {item['setting']}" if "setting" in item else f"removed forward {item.get('rule')}"})
+    return out
 
 
 def _status_stamp_query():
@@ -94,9 +163,18 @@ def _waiver_ids(site_id, now) -> list:
         select(Waiver.id).where(*standing, in_force).order_by(Waiver.id).subquery())]
 
 
-# read on every status poll and results read
+def _summary_stamp_query():
+    site_id, audit_id = bindparam("site_id"), bindparam("audit_id")
+    previous = select(func.max(Audit.id)).where(Audit.site_id == site_id, Audit.state == "completed",
+                                                Audit.id < audit_id).scalar_subquery()
+    baseline = select(SiteBaseline.audit_id).where(SiteBaseline.site_id == site_id).scalar_subquery()
+    return select(previous, baseline, *_waiver_ids(site_id, bindparam("now")))
+
+
+# read on every status poll, results read and audit shown
 STATUS_STAMP = PreparedRead(_status_stamp_query())
 WAIVER_STAMP = PreparedRead(select(*_waiver_ids(bindparam("site_id"), bindparam("now"))))
+SUMMARY_STAMP = PreparedRead(_summary_stamp_query())
 
 
 def status_stamp(connection, site_id: int, now: datetime) -> tuple:
@@ -113,9 +191,17 @@ def waiver_stamp(connection, site_id: int, now: datetime) -> tuple:
     return tuple(WAIVER_STAMP.first(connection, {"site_id": site_id, "now": now}))
 
 
-def after_audit(sess: Session, audit: Audit, context: dict[str, Any]) -> None:
-    """Hand the finished audit to whoever listens (webhooks); never fails the audit itself."""
-    hook = context.get("on_finished")
+def summary_stamp(connection, audit: Audit, now: datetime) -> tuple:
+    """Everything the live summary of a completed audit at `now` depends on besides its own results:
+    the audit it drifts from, the pinned baseline, the site's waivers not revoked and those in force
+    (callers cache on it)."""
+    return tuple(SUMMARY_STAMP.first(connection, {"site_id": audit.site_id, "audit_id": audit.id, "now": now}))
+
+
+def after_audit(sess: Session, audit: Audit, context: Any) -> None:
+    """Hand the finished audit (its summary at completion in audit.summary) to whoever listens
+    (webhooks); never fails the audit itself. `context`: the audit's context (a dict or attributes)."""
+    hook = context.get("on_finished") if isinstance(context, dict) else getattr(context, "on_finished", None)
     if hook is None:
         return
     try:

@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 from sqlalchemy import select
 
-from device_drivers.inventory import DeviceSpec
+from device_drivers.base import DeviceDriver
 from store.audit_models import InstallWindow
 from store.db import error_text
 from store.models import Device, utcnow
@@ -19,27 +19,20 @@ from store.models import Device, utcnow
 SETTINGS = {"lan": ("pnp_lan_creates_enabled",), "wan": ("pnp_wan_creates_enabled",),
             "both": ("pnp_lan_creates_enabled", "pnp_wan_creates_enabled")}
 MAX_MINUTES = 240
+DriverFor = Callable[[Device], DeviceDriver]     # hardening.engine.devices.DeviceAccess.driver: egress, policy
 
 
 class WindowError(Exception):
     pass
 
 
-def server_driver(spec: DeviceSpec):
-    from device_drivers import driver_class
-    entry = {"kind": spec.kind, "name": spec.name, "device_id": spec.device_id, "address": spec.address,
-             "ports": spec.ports, "snmp": spec.snmp, "credentials": spec.credentials}
-    return driver_class("allworx_server").from_inventory(entry)
-
-
-def open_window(sess, site_id: int, minutes: int, scope: str, actor: str,
-                spec_for: Callable[[Device], DeviceSpec], driver_for=server_driver) -> InstallWindow:
+def open_window(sess, site_id: int, minutes: int, scope: str, actor: str, driver_for: DriverFor) -> InstallWindow:
     if not 1 <= minutes <= MAX_MINUTES:
         raise WindowError(f"minutes must be 1..{MAX_MINUTES}")
     server = sess.scalar(select(Device).where(Device.site_id == site_id, Device.kind == "allworx_server"))
     if server is None:
         raise WindowError("the site has no allworx_server in its inventory")
-    driver = driver_for(spec_for(server))
+    driver = driver_for(server)
     changes: list[dict[str, Any]] = [driver.set_setting(name, True) for name in SETTINGS[scope]]
     window = InstallWindow(site_id=site_id, opened_by=actor, closes_at=utcnow() + timedelta(minutes=minutes),
                            detail={"scope": scope, "device_id": server.id, "changes": _plain(changes)})
@@ -48,7 +41,7 @@ def open_window(sess, site_id: int, minutes: int, scope: str, actor: str,
     return window
 
 
-def close_due(db, spec_for: Callable[[Device], DeviceSpec], driver_for=server_driver, now=None) -> list[int]:
+def close_due(db, driver_for: DriverFor, now=None) -> list[int]:
     """Close every open window past its time; returns the ids closed."""
     now = now or utcnow()
     closed = []
@@ -57,7 +50,7 @@ def close_due(db, spec_for: Callable[[Device], DeviceSpec], driver_for=server_dr
                                                        InstallWindow.closes_at <= now)).all()
         for window in due:
             try:
-                _close(sess, window, spec_for, driver_for)
+                _close(sess, window, driver_for)
                 closed.append(window.id)
             except Exception as exc:        # the device is down: keep trying, say why
                 window.detail = {**window.detail, "last_error": error_text(exc)[:300]}
@@ -65,14 +58,14 @@ def close_due(db, spec_for: Callable[[Device], DeviceSpec], driver_for=server_dr
     return closed
 
 
-def close_now(sess, window: InstallWindow, spec_for, driver_for=server_driver) -> None:
-    _close(sess, window, spec_for, driver_for)
+def close_now(sess, window: InstallWindow, driver_for: DriverFor) -> None:
+    _close(sess, window, driver_for)
     sess.commit()
 
 
-def _close(sess, window: InstallWindow, spec_for, driver_for) -> None:
+def _close(sess, window: InstallWindow, driver_for: DriverFor) -> None:
     device = sess.get(Device, window.detail["device_id"])
-    driver = driver_for(spec_for(device))
+    driver = driver_for(device)
     results = [driver.set_setting(name, False) for name in SETTINGS[window.detail["scope"]]]
     if any(r.get("after") is not False for r in results):
         raise WindowError(f"read-back after closing: {_plain(results)}")

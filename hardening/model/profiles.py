@@ -1,4 +1,5 @@
-"""Profiles (data): which checks run, with '*' and prefix globs and '!ID' exclusions, and policy overrides."""
+"""Profiles (data): which checks run, with '*' and prefix globs and '!ID' exclusions, and policy overrides.
+What a profile's audit contacts follows from its checks: Profile.needs() (see the catalog's `needs`)."""
 from __future__ import annotations
 
 import fnmatch
@@ -8,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from hardening.model.catalog import DATA, catalog
+from hardening.model.catalog import DATA, catalog, needs_of
 from hardening.model.policy import Policy
 
 PROFILE_DIR = DATA / "profiles"
@@ -34,6 +35,10 @@ class Profile:
             matches = fnmatch.filter(catalog(), pattern.lstrip("!"))
             selected = [c for c in selected if c not in matches] if negate else selected + matches
         return [c for c in catalog() if c in selected]
+
+    def needs(self) -> frozenset[str]:
+        """What an audit with this profile contacts: the catalog needs of its checks, together."""
+        return needs_of(self.check_ids())
 
     def make_policy(self) -> Policy:
         return Policy(self.policy)

@@ -82,7 +82,7 @@ def apply(db, rid: int, driver_for, box) -> tuple[Remediation, dict[str, str]]:
                     value = generated[change["setting"]] = generate_secret()
                 results.append(_public(driver.set_setting(change["setting"], value)))
             if generated:                      # the appliance keeps knowing the device's secrets
-                set_credentials(device, None, generated)
+                set_credentials(device, None, generated, box)
             row.verification = {"read_back": "ok", "changes": results}
             row.state, row.confirm_deadline = "awaiting_confirmation", utcnow() + timedelta(
                 seconds=row.confirm_timeout_seconds)
@@ -143,7 +143,7 @@ def rollback(db, rid: int, driver_for, box, reason: str = "rolled back on reques
         _restore(driver_for(device), row, box)
         restored = {k: v for k, v in before.items() if k in ("phone_admin_password", "pnp_secret_key")}
         if restored:
-            set_credentials(device, None, restored)
+            set_credentials(device, None, restored, box)
         row.state, row.error = "rolled_back", reason
         sess.commit()
         locks.release(db, device.id, f"remediation:{rid}")

@@ -167,23 +167,6 @@ def rollback(db, rid: int, open_driver: OpenDriver, reason: str = "rolled back o
         return row
 
 
-def sweep_deadlines(db, open_driver: OpenDriver, now=None) -> list[int]:
-    """Roll back every change whose confirmation did not arrive in time (the router's own timer is
-    the second line of defence, for when the appliance itself is down)."""
-    now = now or utcnow()
-    with db.session() as sess:
-        due = sess.scalars(select(Remediation.id).where(Remediation.state == "awaiting_confirmation",
-                                                        Remediation.confirm_deadline <= now)).all()
-    done = []
-    for rid in due:
-        try:
-            rollback(db, rid, open_driver, "no confirmation before the deadline: rolled back automatically")
-            done.append(rid)
-        except Exception:
-            log.exception("automatic rollback of remediation %s failed; the router's own timer reverts it", rid)
-    return done
-
-
 def sweep_interrupted(db, now=None) -> list[int]:
     """Start-up recovery: a change left `applying` by a process that is gone (killed, restarted) never
     finishes. Mark it failed and say where the device stands. The device lock is kept until it expires:

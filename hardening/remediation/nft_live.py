@@ -53,7 +53,7 @@ def arm_revert(driver, rid: int, backup_text: str, seconds: int) -> int:
 
 def disarm_revert(driver, rid: int) -> None:
     pid_file = _paths(rid)["pid"]
-    driver.run_checked(f"if [ -f {pid_file} ]; then kill $(cat {pid_file}) 2>/dev/null; rm -f {pid_file}; fi; true")
+    driver.run_checked(f"if [ -f {pid_file} ]; then kill \"$(cat {pid_file})\" 2>/dev/null; rm -f {pid_file}; fi; true")
 
 
 def apply_script(driver, rid: int, commands: list[str]) -> None:

@@ -1,40 +1,38 @@
 """Plan which forwards to remove, refuse what must not be touched, and render the exact commands.
 
 Refusals (never overridable by the caller):
-- a forward on the site's allow-list (its ports belong to a required WAN service): its fix is a source
-  restriction or nothing, never removal;
+- a forward a required WAN service needs (hardening.model.services is the one answer): one the
+  required services cover entirely is on the site's allow-list, its fix is a source restriction or
+  nothing; one carrying only some of a required service's ports is narrowed by hand, never removed;
 - a forward that carries the appliance's own management path (the router's SSH port, or traffic to
   the appliance's address): removing it could cut the appliance off the router it is changing.
+The default selection is every forward classified "dangerous"; allow-listed ones are "expected" there.
 """
 from __future__ import annotations
 
 import ipaddress
 from typing import Any
 
-from firewall.exposure import classify_forwards
-from firewall.model import PortForward, PortRange, RouterConfig, parse_ports, to_jsonable
+from firewall.model import PortForward, RouterConfig, to_jsonable
 from firewall.renderers import LIVE_APPLY, Unrenderable, render_removal
+from hardening.model.exposure import classify_forwards
+from hardening.model.services import RequiredServices, required_services
 from hardening.model.site import SiteFacts
 
 
-def _service_ranges(name: str, policy) -> list[tuple[str, PortRange]]:
-    specs = (policy.get("wan_services") or {}).get(name, [name] if "/" in name else [])
-    out = []
-    for spec in specs:
-        proto, _, ports = spec.partition("/")
-        out += [(proto, rng) for rng in parse_ports(ports)]
-    return out
-
-
 def allow_listed(fwd: PortForward, facts: SiteFacts, policy) -> str | None:
-    """The required WAN service this forward serves, if every port it opens belongs to one."""
-    if fwd.external_ports is None:
-        return None
-    for name in facts.site.required_wan_services:
-        ranges = _service_ranges(name, policy)
-        if ranges and all(any(fwd.matches_proto(proto) and rng.lo <= ext.lo and ext.hi <= rng.hi
-                              for proto, rng in ranges) for ext in fwd.external_ports):
-            return name
+    """The required WAN service(s) covering every port this forward opens ('sip', 'sip, rtp'), or None."""
+    return required_services(facts.site.required_wan_services, policy).forward(fwd).label
+
+
+def service_need(fwd: PortForward, services: RequiredServices) -> str | None:
+    """Why a required WAN service needs this forward (None when none does)."""
+    coverage = services.forward(fwd)
+    if coverage.covered:
+        return f"on the site's allow-list (required WAN service {coverage.label})"
+    if coverage.services:
+        return (f"it carries ports of required WAN service {', '.join(coverage.services)} (not only those): "
+                "removing it would cut that service; narrow it to the ports the service needs instead")
     return None
 
 
@@ -65,6 +63,7 @@ def plan(config: RouterConfig, facts: SiteFacts, policy, *, indices: list[int] |
          appliance_ip: str | None = None, ssh_port: int = 22) -> dict[str, Any]:
     """Remove the selected forwards (default: every dangerous one); returns commands, diff and refusals."""
     classified = classify_forwards(config, facts, policy)
+    services = required_services(facts.site.required_wan_services, policy)
     wanted = set(indices) if indices is not None else {c["index"] for c in classified
                                                         if c["classification"] == "dangerous"}
     unknown = wanted - {c["index"] for c in classified}
@@ -75,11 +74,7 @@ def plan(config: RouterConfig, facts: SiteFacts, policy, *, indices: list[int] |
         if item["index"] not in wanted:
             continue
         fwd = config.forwards[item["index"]]
-        reason = None
-        service = allow_listed(fwd, facts, policy)
-        if service:
-            reason = f"on the site's allow-list (required WAN service '{service}')"
-        reason = reason or management_path(fwd, config, appliance_ip, ssh_port)
+        reason = service_need(fwd, services) or management_path(fwd, config, appliance_ip, ssh_port)
         (refused if reason else removals).append(_summary(item) | ({"reason": reason} if reason else {}))
     try:
         commands = render_removal(config.platform, [config.forwards[r["index"]] for r in removals])

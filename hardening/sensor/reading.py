@@ -28,6 +28,6 @@ def read_events(data_dir: str | os.PathLike, since: datetime | str | None = None
 
 
 def audit_source(data_dir: str | os.PathLike, limit: int = DEFAULT_LIMIT) -> Callable[[Any], list | None]:
-    """context["sensor_events"]: site -> the sensor's records (one sensor per appliance, so any site)."""
+    """AuditContext.sensor_events: site -> the sensor's records (one sensor per appliance, so any site)."""
     return lambda _site: read_events(data_dir, limit=limit)
 

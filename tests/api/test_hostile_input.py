@@ -539,7 +539,7 @@ WRITE_OPS = sorted((method.upper(), path) for path, ops in SPEC["paths"].items()
 def _url(path: str, site_id: int) -> str:
     return path.replace("{site_id}", str(site_id)).replace("{", "").replace("}", "") \
         .replace("device_id", "1").replace("audit_id", "1").replace("window_id", "1") \
-        .replace("remediation_id", "1")
+        .replace("remediation_id", "1").replace("schedule_id", "1")
 
 
 def _resolve(schema: dict) -> dict:

@@ -1,7 +1,7 @@
 """Install windows: Plug 'n' Play creates are allowed for N minutes, then disabled again by themselves."""
 from datetime import timedelta
 
-from api.wiring import _checked_spec
+from api.common import device_access
 from hardening.jobs import install_window
 from store.audit_models import InstallWindow
 from store.models import utcnow
@@ -24,13 +24,13 @@ def test_window_opens_then_closes_by_itself(app, client, auth, secure_site):
     assert status == "pass" and "install window" in message            # allowed, inside the window
     assert client.post(f"/api/v1/sites/{secure_site}/install-windows", json={"minutes": 30},
                        headers=auth("read")).status_code == 403
-    db, box = app.extensions["db"], app.extensions["secret_box"]
-    spec_for = lambda device: _checked_spec(device, box, app.config["EGRESS_ALLOWED_NETWORKS"])  # noqa: E731
-    assert install_window.close_due(db, spec_for) == []                 # not due yet
+    db = app.extensions["db"]
+    driver_for = device_access(app).driver                              # egress-checked, like the duty's
+    assert install_window.close_due(db, driver_for) == []               # not due yet
     with db.session() as sess:
         sess.get(InstallWindow, resp.json["id"]).closes_at = utcnow() - timedelta(seconds=1)
         sess.commit()
-    assert install_window.close_due(db, spec_for) == [resp.json["id"]]
+    assert install_window.close_due(db, driver_for) == [resp.json["id"]]
     windows = client.get(f"/api/v1/sites/{secure_site}/install-windows", headers=auth("read")).json
     assert windows[0]["state"] == "closed" and windows[0]["detail"]["close_changes"][0]["after"] is False
     assert _pnp(client, auth, secure_site)[0] == "pass"

@@ -23,7 +23,7 @@ def app_runner_wait(client, audit_id):
     client.application.extensions["audit_runner"].wait(audit_id, timeout=60)
 
 
-def test_waiver_applies_then_expires_and_says_so(client, auth, insecure_site):
+def test_waiver_applies_then_expires_and_says_so(client, auth, insecure_site, monkeypatch):
     audit = _audit(client, auth, insecure_site)
     raw = audit["summary"]["score"]["raw"]
     body = {"check_id": "AWX-SRV-004", "scope": "site", "justification": "mail moves in the January window",
@@ -34,9 +34,15 @@ def test_waiver_applies_then_expires_and_says_so(client, auth, insecure_site):
     assert waived["score"]["raw"] == raw and waived["score"]["waived"] > raw
     rows = client.get(f"/api/v1/audits/{audit['id']}/results?check_id=AWX-SRV-004", headers=auth("read")).json
     assert rows[0]["status"] == "fail" and rows[0]["waived"] is True
-    # an already-expired waiver does not apply and is reported as expired
+    # an already-expired waiver is refused (422 on expires_at); one that expires later stops applying
+    # then and is reported as expired
     body.update(check_id="AWX-SRV-001", expires_at=(utcnow() - timedelta(minutes=1)).isoformat() + "Z")
+    refused = client.post(f"/api/v1/sites/{insecure_site}/waivers", json=body, headers=auth("admin"))
+    assert refused.status_code == 422 and "expires_at" in refused.json["errors"]["json"], refused.json
+    body.update(expires_at=(utcnow() + timedelta(hours=1)).isoformat() + "Z")
     assert client.post(f"/api/v1/sites/{insecure_site}/waivers", json=body, headers=auth("admin")).status_code == 201
+    from api.audits import views
+    monkeypatch.setattr(views, "utcnow", lambda: utcnow() + timedelta(hours=2))     # past its expiry
     rows = client.get(f"/api/v1/audits/{audit['id']}/results?check_id=AWX-SRV-001", headers=auth("read")).json
     assert rows[0]["waived"] is False and rows[0]["waiver"]["expired"] is True
 

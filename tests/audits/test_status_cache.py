@@ -8,12 +8,13 @@ import pytest
 from api.audits import views
 from api.audits.schemas import ResultSchema, SiteStatusSchema
 from hardening.engine.summaries import result_rows
+from hardening.outputs import status as status_out
 from store.audit_models import Audit
 from store.db import session
 from store.models import Site, utcnow
 from tests.audits.test_rmm import _audit
 
-STATUS_OF = views.status_of            # the computation itself, kept before a test counts its calls
+STATUS_OF = status_out.status_of       # the computation itself, kept before a test counts its calls
 
 
 @pytest.fixture
@@ -28,15 +29,16 @@ def clock(monkeypatch):
 def computed(monkeypatch):
     """How many times the status was computed (cache misses)."""
     calls = []
-    monkeypatch.setattr(views, "status_of", lambda site, now=None: calls.append(1) or STATUS_OF(site, now))
+    monkeypatch.setattr(status_out, "status_of",
+                        lambda sess, site, now=None: calls.append(1) or STATUS_OF(sess, site, now))
     return calls
 
 
 def _served_and_fresh(app, client, auth, site_id, clock):
     served = client.get(f"/api/v1/sites/{site_id}/status", headers=auth("read"))
     assert served.status_code == 200 and served.mimetype == "application/json", served.data
-    with app.test_request_context():
-        fresh = SiteStatusSchema().dump(STATUS_OF(session().get(Site, site_id), utcnow() + clock["offset"]))
+    with app.extensions["db"].session() as sess:          # the computation needs no request
+        fresh = SiteStatusSchema().dump(STATUS_OF(sess, sess.get(Site, site_id), utcnow() + clock["offset"]))
     assert served.json == fresh
     return served.json
 

@@ -14,7 +14,6 @@ but failed with an honest "interrupted" reason, and the device lock stays held w
 from __future__ import annotations
 
 import json
-import os
 import random
 import subprocess
 import threading
@@ -32,25 +31,16 @@ def _ruleset(lab) -> list:
     return nft_live.normalized(lab.rtr_sh("nft -j list ruleset"))
 
 
-def _timer_pattern(rid: int) -> str:
-    # a regex that does not match its own pkill/pgrep command line (digits required after "sleep ")
-    return rf"sleep [0-9]+; nft -f /tmp/awxh-remediation-{rid}\."
-
-
 @pytest.fixture
 def router(fault_lab):
-    """The lab router with its ruleset before the test; restored (and this test's timers killed) after it."""
+    """The lab router with its ruleset before the test; restored (and this test's timers stopped) after it."""
     lab = fault_lab
     text, before = lab.rtr_sh("nft list ruleset"), lab.rtr_sh("nft -j list ruleset")
     rids: list[int] = []
     yield lab, nft_live.normalized(before), rids
     for rid in rids:
-        subprocess.run(["pkill", "-f", _timer_pattern(rid)], capture_output=True)
-        for suffix in ("backup.nft", "apply.nft", "revert.pid"):
-            try:
-                os.unlink(f"/tmp/awxh-remediation-{rid}.{suffix}")
-            except FileNotFoundError:
-                pass
+        lab.stop_revert_timer(rid)          # the PID in its PID file, if that is still its timer in this lab
+        lab.remove_remediation_files(rid)
     if _ruleset(lab) != nft_live.normalized(before):
         path = lab.run_dir / "faults-restore.nft"
         path.write_text("flush ruleset\n" + text)
@@ -113,10 +103,10 @@ def _trigger(kill_point: str, app, lab, rid: int):
                      == [("applying",)], timeout=20, interval=0.005, what="row applying")
         return reached, lambda: None
     if kill_point == "timer_armed":
-        pid_file = f"/tmp/awxh-remediation-{rid}.revert.pid"     # the router shares this /tmp (lab.sh)
+        pid_file = lab.revert_pid_file(rid)     # the router shares this /tmp (lab.sh)
 
         def reached():
-            wait_for(lambda: os.path.exists(pid_file), timeout=20, interval=0.002, what="revert timer armed")
+            wait_for(pid_file.exists, timeout=20, interval=0.002, what="revert timer armed")
         return reached, lambda: None
     monitor = subprocess.Popen(["ip", "netns", "exec", lab.rtr, "nft", "monitor", "rules"],
                                stdout=subprocess.PIPE, text=True)
@@ -198,10 +188,11 @@ def test_sigkill_during_apply_leaves_router_whole_and_row_honest(appliance, rout
         assert again.status_code == 409 and "is failed" in again.json()["message"]
 
         if backup:      # the timer was armed: it fires by itself (the appliance never touches the router again)
-            wait_for(lambda: subprocess.run(["pgrep", "-f", _timer_pattern(rid)], capture_output=True).returncode,
+            assert lab.revert_pid_file(rid).exists()
+            wait_for(lambda: lab.revert_timer_pid(rid) is None,      # the PID in its file is no longer the timer
                      timeout=CONFIRM_TIMEOUT + 10, interval=0.1, what="router revert timer done")
         else:
-            assert not os.path.exists(f"/tmp/awxh-remediation-{rid}.revert.pid")
+            assert not lab.revert_pid_file(rid).exists()
         final = wait_for(lambda: _ruleset(lab) == original, timeout=5, what="router back to its old ruleset")
         assert final
     finally:

@@ -7,21 +7,16 @@ from hypothesis import strategies as st
 
 from device_drivers.facts import DeviceFacts
 from firewall.exposure import (
-    PortPolicy,
-    SiteContext,
-    Target,
     address_matches,
-    classify_forwards,
     external_addresses,
-    forward_triggers,
     internet_facing,
     is_forward_all,
-    is_rtp,
     reach,
     reaching,
     restriction_within,
 )
 from firewall.model import Interface, PortForward, PortRange, RouterConfig, SourceRef
+from hardening.model.exposure import PortPolicy, SiteContext, Target, classify_forwards, forward_triggers, is_rtp
 from hardening.model.policy import Policy
 from hardening.model.site import SiteFacts, SiteInfo
 
@@ -236,7 +231,9 @@ def test_classify_forwards_from_site_facts():
 
 def test_classify_unrestricted_expected_service_is_still_dangerous():
     config = RouterConfig("vyos", forwards=[fwd(SERVER_WAN, "udp", ext=ports(5060))])
-    [out] = classify_forwards(config, _site_facts(["sip"], ["198.51.100.0/24"]))
+    # allow_list=False: the exposure verdict before the site's allow-list turns it into "expected" + advice
+    # (tests/hardening/test_wan_services.py asserts that default)
+    [out] = classify_forwards(config, _site_facts(["sip"], ["198.51.100.0/24"]), allow_list=False)
     assert out["classification"] == "dangerous" and out["check_ids"] == ["NET-SIP-001"]
 
 

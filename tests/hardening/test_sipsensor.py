@@ -183,9 +183,9 @@ def test_entry_point_records_a_udp_request_silently_and_stops_on_sigterm(tmp_pat
 # --- wiring into the audit -----------------------------------------------------------------------
 
 def test_sensor_events_reach_the_audit_only_when_switched_on(app):
-    assert "sensor_events" not in audit_context(app)                   # default: off
+    assert audit_context(app).sensor_events is None                    # default: off
     app.config["SIP_SENSOR_EVENTS"] = True
-    source = audit_context(app)["sensor_events"]
+    source = audit_context(app).sensor_events
     assert source(None) is None                                         # switched on, sensor never ran
     _write(sensor_dir(app.config["DATA_DIR"]), "events.jsonl",
            [json.dumps({"time": "2026-11-27T01:00:00+00:00", "source": "192.0.2.66", "user_agent": "sipsak 0.9"})])

@@ -3,6 +3,13 @@
 Used by tests/lab/conftest.py (the session `lab` fixture) and bench/router_live.py. A Lab
 knows its namespaces and addresses, runs commands in them, reads the router's SSH host key,
 and builds a NetmikoRouterDriver for the lab router.
+
+A network namespace shares the host's process table, so a Lab never stops processes by name
+pattern: it stops one PID at a time, found from a PID file (the sshd's own PidFile in the lab's
+run dir, the revert timer's PID file that nft_live.arm_revert writes) or from the parent links
+under /proc, and only after checking that the PID is still that process (its program or command
+line) and lives in this lab's router namespace. The signal goes through a pidfd, so a PID that
+is reused between the check and the kill is never hit.
 """
 from __future__ import annotations
 
@@ -10,16 +17,21 @@ import contextlib
 import itertools
 import json
 import os
+import re
+import select
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from device_drivers.hostkeys import pin_from_openssh
 from device_drivers.routers import NetmikoRouterDriver, Timeouts
+from hardening.remediation import nft_live
 from tests.lab.netns import netns
 
 LAB_SH = Path(__file__).with_name("lab.sh")
@@ -50,6 +62,82 @@ def new_lab_id() -> str:
 
 def lab_root() -> Path:
     return Path(os.environ.get("LAB_ROOT") or Path(tempfile.gettempdir()) / "hardening-lab")
+
+
+def _cmdline(pid: int) -> list[str]:
+    """The process's argv ([] for a zombie, a kernel thread or a process that is gone)."""
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return []
+    return raw.decode(errors="replace").split("\0")[:-1] if raw else []
+
+
+def _exe(pid: int) -> str | None:
+    try:
+        return os.readlink(f"/proc/{pid}/exe")
+    except OSError:
+        return None
+
+
+def _ppid(pid: int) -> int | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[1])      # after "(comm)": state, ppid
+
+
+def _netns_id(path: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _tcp_connections(pid: int, port: int) -> dict[tuple[str, str], str]:
+    """(local, remote) -> state (hex, as the kernel shows it) of the TCP sockets on local `port`,
+    other than listeners, in the network namespace of process `pid`."""
+    found = {}
+    for table in ("tcp", "tcp6"):
+        try:
+            lines = Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] != "0A":     # 0A: LISTEN
+                found[(fields[1], fields[2])] = fields[3]
+    return found
+
+
+_TCP_CLOSED_BOTH_WAYS = {"06", "07"}        # TIME_WAIT (the peer closed too), CLOSE
+
+
+def _signal_if(pid: int, still_it: Callable[[int], bool], sig: int = signal.SIGTERM,
+               wait: float = 5.0) -> bool:
+    """Send `sig` to `pid` only if still_it(pid) holds once a pidfd pins the process; wait for its exit.
+
+    The pidfd is opened before the check, so if the process ends and its PID is reused the signal
+    goes nowhere (ESRCH) instead of to the newcomer. True if the signal was sent.
+    """
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return False
+    try:
+        if not still_it(pid):
+            return False
+        try:
+            signal.pidfd_send_signal(fd, sig)
+        except ProcessLookupError:
+            return False
+        if wait:
+            select.select([fd], [], [], wait)       # a pidfd turns readable when the process exits
+        return True
+    finally:
+        os.close(fd)
 
 
 def lab_sh(*args: str, timeout: float = 30) -> subprocess.CompletedProcess:
@@ -146,6 +234,115 @@ class Lab:
     def flush_conntrack(self) -> None:
         """Forget the router's NAT flows, so a changed rule applies to the next packet."""
         self.rtr_sh("conntrack -F 2>/dev/null || true")
+
+    # --- processes of this lab, by PID -------------------------------------------------------
+
+    def in_router_ns(self, pid: int) -> bool:
+        """Whether process `pid` runs in this lab's router network namespace."""
+        mine = _netns_id(f"/run/netns/{self.rtr}")
+        return mine is not None and _netns_id(f"/proc/{pid}/ns/net") == mine
+
+    def sshd_pid(self) -> int:
+        """The PID of the router's sshd listener, from the PidFile lab.sh gives it (run/<ID>/sshd.pid)."""
+        try:
+            pid = int((self.run_dir / "sshd.pid").read_text().strip())
+        except (OSError, ValueError) as exc:
+            raise RuntimeError(f"lab {self.id}: no sshd pid file ({exc})") from None
+        if not (_exe(pid) or "").startswith("/usr/sbin/sshd") or not self.in_router_ns(pid):
+            raise RuntimeError(f"lab {self.id}: pid {pid} from sshd.pid is not the lab router's sshd")
+        return pid
+
+    def ssh_session_pids(self) -> list[int]:
+        """The sshd processes serving connections to the router: the lab sshd's children (a root
+        login's session process, or a [priv] monitor) and their sshd children, never the listener
+        itself nor the shells and commands they run (a revert timer started over SSH survives)."""
+        listener = self.sshd_pid()
+        program = _exe(listener)
+        children: dict[int, list[int]] = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                ppid = _ppid(int(entry))
+                if ppid is not None:
+                    children.setdefault(ppid, []).append(int(entry))
+        found, todo = [], list(children.get(listener, []))
+        while todo:
+            pid = todo.pop()
+            if _exe(pid) == program and self.in_router_ns(pid):
+                found.append(pid)
+                todo.extend(children.get(pid, []))
+        return sorted(found)
+
+    def kill_ssh_sessions(self, wait: float = 5.0) -> list[int]:
+        """Drop every SSH connection to the router (SIGTERM to each session PID); the PIDs signalled.
+
+        Returns once each dropped connection is closed on both ends (TIME_WAIT in the router's
+        namespace; paramiko closes its socket only after marking its transport and channels
+        closed), so the client's next command fails at once instead of waiting for its read timeout.
+        """
+        listener = self.sshd_pid()
+        program = _exe(listener)
+        open_before = [conn for conn, state in _tcp_connections(listener, self.ssh_port).items()
+                       if state not in _TCP_CLOSED_BOTH_WAYS]
+
+        def still_session(pid: int) -> bool:
+            # still an sshd of this router below the listener (not a reused PID)
+            if _exe(pid) != program or not self.in_router_ns(pid):
+                return False
+            seen: int | None = pid
+            for _ in range(8):
+                seen = _ppid(seen)
+                if seen == listener:
+                    return True
+                if seen is None or seen <= 1:
+                    return False
+            return False
+        killed = [pid for pid in self.ssh_session_pids() if _signal_if(pid, still_session)]
+        deadline = time.monotonic() + (wait if killed else 0)
+        while time.monotonic() < deadline:
+            now = _tcp_connections(listener, self.ssh_port)
+            if all(now.get(conn, "07") in _TCP_CLOSED_BOTH_WAYS for conn in open_before):
+                break
+            time.sleep(0.005)
+        return killed
+
+    @staticmethod
+    def revert_pid_file(rid: int) -> Path:
+        """Where nft_live.arm_revert leaves the PID of remediation `rid`'s timer (the router's /tmp is the host's)."""
+        return Path(nft_live._paths(rid)["pid"])
+
+    def is_revert_timer(self, pid: int, rid: int, anywhere: bool = False) -> bool:
+        """Whether `pid` is remediation `rid`'s router-side revert timer (sh -c 'sleep N; nft -f <backup>'),
+        running in this lab's router (in any namespace with anywhere=True)."""
+        argv = _cmdline(pid)
+        backup = re.escape(nft_live._paths(rid)["backup"])
+        return (len(argv) == 3 and os.path.basename(argv[0]) == "sh" and argv[1] == "-c"
+                and re.fullmatch(rf"sleep [0-9]+; nft -f {backup}", argv[2]) is not None
+                and (anywhere or self.in_router_ns(pid)))
+
+    def revert_timer_pid(self, rid: int, anywhere: bool = False) -> int | None:
+        """The PID in remediation `rid`'s revert PID file while that process is still its timer, else None."""
+        try:
+            pid = int(self.revert_pid_file(rid).read_text().strip())
+        except (OSError, ValueError):
+            return None
+        return pid if self.is_revert_timer(pid, rid, anywhere) else None
+
+    def stop_revert_timer(self, rid: int) -> int | None:
+        """Stop remediation `rid`'s revert timer in this lab's router, if it still runs; the PID stopped."""
+        pid = self.revert_timer_pid(rid)
+        if pid is not None and _signal_if(pid, lambda p: self.is_revert_timer(p, rid)):
+            return pid
+        return None
+
+    def remove_remediation_files(self, rid: int) -> None:
+        """Delete remediation `rid`'s files from the router's /tmp, unless another lab's timer still
+        needs them (the same id in a concurrent run)."""
+        pid = self.revert_timer_pid(rid, anywhere=True)
+        if pid is not None and not self.in_router_ns(pid):
+            return
+        for path in nft_live._paths(rid).values():
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
 
 
 def start_lab(lab_id: str | None = None) -> Lab:

@@ -7,10 +7,16 @@ import time
 
 import pytest
 
-from device_drivers.exceptions import (AuthFailed, ChangeRejected, DeviceTimeout, DeviceUnreachable,
-                                       GarbledOutput, HostKeyMismatch, UnexpectedPrompt)
-from device_drivers.routers import Timeouts
-from device_drivers.routers import netmiko_router
+from device_drivers.exceptions import (
+    AuthFailed,
+    ChangeRejected,
+    DeviceTimeout,
+    DeviceUnreachable,
+    GarbledOutput,
+    HostKeyMismatch,
+    UnexpectedPrompt,
+)
+from device_drivers.routers import Timeouts, netmiko_router
 
 pytestmark = pytest.mark.lab
 AUTH_LINE = re.compile(r"^(Accepted|Failed) (password|publickey)", re.MULTILINE)

@@ -3,10 +3,11 @@ a session killed mid-apply, and a changed host key. The appliance runs in the la
 import time
 
 import pytest
+from sqlalchemy import select
 
 from device_drivers import probe
+from hardening.engine.devices import DeviceAccess
 from hardening.remediation import engine, nft_live
-from hardening.remediation.access import open_router
 from store.audit_models import Remediation
 from store.models import Device
 
@@ -25,8 +26,13 @@ def lab_site(app, client, auth, lab):
         "device_type": "linux", "credentials": {"username": lab.username, "password": lab.password}}, headers=h).json
     before_json, before_text = lab.rtr_sh("nft -j list ruleset"), lab.rtr_sh("nft list ruleset")
     yield site, router
-    # whatever a test did, the shared lab router leaves with the ruleset it came with
-    lab.rtr_sh("pkill -f 'sleep [0-9]*; nft -f /tmp/awxh' || true; rm -f /tmp/awxh-remediation-*")
+    # whatever a test did, the shared lab router leaves with the ruleset it came with; only this test's
+    # remediations' timers are stopped (by the PID in their PID file) and their files removed
+    with app.extensions["db"].session() as sess:
+        rids = sess.scalars(select(Remediation.id)).all()
+    for rid in rids:
+        lab.stop_revert_timer(rid)
+        lab.remove_remediation_files(rid)
     if nft_live.normalized(lab.rtr_sh("nft -j list ruleset")) != nft_live.normalized(before_json):
         with lab.netns(lab.app), lab.router(host_key_pin=lab.host_key_pin()) as drv:
             nft_live.restore(drv, 0, {"text": before_text})
@@ -80,10 +86,15 @@ def test_verify_plan_apply_rollback_confirm(app, client, auth, lab, lab_site):
 
     again = _post(client, lab, "/api/v1/remediations", h, {"device_id": router["id"]}).json
     assert _post(client, lab, f"/api/v1/remediations/{again['id']}/apply", h).json["state"] == "awaiting_confirmation"
+    timer = lab.revert_timer_pid(again["id"])
+    assert timer is not None                                               # armed in this lab's router
     confirmed = _post(client, lab, f"/api/v1/remediations/{again['id']}/confirm", h)
     assert confirmed.json["state"] == "confirmed"
-    mine = f"awxh-remediation-{again['id']}."
-    assert mine not in lab.rtr_sh("ls /tmp; pgrep -af 'sleep' || true")    # its timer and files are gone
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and lab.is_revert_timer(timer, again["id"]):
+        time.sleep(0.05)
+    assert not lab.is_revert_timer(timer, again["id"])                   # its timer is gone
+    assert f"awxh-remediation-{again['id']}." not in lab.rtr_sh("ls /tmp")  # and its files
     assert _reachable(lab)["tcp/8080"] is False
 
 
@@ -103,12 +114,12 @@ def _engine_apply(app, lab, rid):
     real = nft_live.apply_script
 
     def kill_then_call(drv, *args, **kwargs):
-        lab.rtr_sh("pkill -f 'sshd: root@' || true")
+        assert lab.kill_ssh_sessions()          # the lab sshd's own session processes, by PID
         return real(drv, *args, **kwargs)
     nft_live.apply_script = kill_then_call
     try:
         with lab.netns(lab.app), pytest.raises(Exception):
-            engine.apply(app.extensions["db"], rid, lambda d: open_router(d, box))
+            engine.apply(app.extensions["db"], rid, DeviceAccess(box, egress_allowed=None).open)
     finally:
         nft_live.apply_script = real
 
@@ -145,11 +156,11 @@ def _engine_apply_after(app, lab, rid):
 
     def apply_then_drop(drv, *args, **kwargs):
         real(drv, *args, **kwargs)
-        lab.rtr_sh("pkill -f 'sshd: root@' || true")
+        assert lab.kill_ssh_sessions()
     nft_live.apply_script = apply_then_drop
     try:
         with lab.netns(lab.app), pytest.raises(Exception):
-            engine.apply(app.extensions["db"], rid, lambda d: open_router(d, box))
+            engine.apply(app.extensions["db"], rid, DeviceAccess(box, egress_allowed=None).open)
     finally:
         nft_live.apply_script = real
 

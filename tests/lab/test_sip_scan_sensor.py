@@ -57,7 +57,7 @@ def test_svmap_scan_is_seen_by_the_sensor_and_fails_net_scan(lab, svmap, app):
         proc.terminate()
         assert proc.wait(10) == 0, proc.stderr.read()        # SIGTERM flushes and exits cleanly
     app.config["SIP_SENSOR_EVENTS"] = True
-    events = audit_context(app)["sensor_events"](None)
+    events = audit_context(app).sensor_events(None)
     assert any(e["user_agent"] == "friendly-scanner" and e["source"] == lab.pbx_ip for e in events), events
     load_all()
     [result] = REGISTRY["NET-SCAN-001"].evaluate(SiteFacts(SiteInfo("lab"), sensor_events=events), Policy())

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from firewall.exposure import PortPolicy, SiteContext, forward_triggers, inside_reason
+from firewall.exposure import inside_reason
 from firewall.model import PortForward, SourceRef
+from hardening.model.exposure import PortPolicy, SiteContext, forward_triggers
 from hardening.model.results import CheckResult, Evidence
 from hardening.model.site import RouterFacts, SiteFacts
 
@@ -119,14 +120,14 @@ def _forward_evidence(check_id: str, router: RouterFacts, fwd: PortForward, ctx:
 
 def forward_check(check_id: str, facts: SiteFacts, policy, roles: tuple[str, ...], no_target: str,
                   pass_message: str, extra: Verdict | None = None) -> CheckResult:
-    """A check decided by the forwards reaching Allworx addresses (see firewall.exposure.forward_triggers).
+    """A check decided by the forwards reaching Allworx addresses (see hardening.model.exposure.forward_triggers).
 
     `roles` are the target roles the check needs (none in the inventory => not_applicable);
     `extra` carries evidence from other inputs (device facts, outside probes) that adds to the router's.
     """
     verdict = extra or Verdict()
     if not facts.routers:
-        if verdict.fails:
+        if verdict.fails or verdict.errors:
             return finish(check_id, facts, verdict, pass_message)
         return not_applicable(check_id, facts, NO_ROUTER, verdict.notes)
     ctx = SiteContext.from_site_facts(facts)
