@@ -126,15 +126,21 @@ def rotate_key() -> None:
 @cli.command("check")
 @click.option("--site", "site_ref", required=True, help="Site id or name")
 @click.option("--run", is_flag=True, help="Run a fresh audit first and wait for it")
-@click.option("--nable", is_flag=True, help="N-able exit codes: 1000 + the Nagios code")
+@click.option("--nable", is_flag=True, help="Add the N-able custom code (nable_code=1000 + the code) to the line")
 @click.option("--max-age-hours", type=float, default=None, help="UNKNOWN when the last audit is older")
 @click.option("--fail-on-new", is_flag=True, help="Alert only on failures new since the previous audit")
 def check(site_ref: str, run: bool, nable: bool, max_age_hours: float | None, fail_on_new: bool) -> None:
-    """Print one summary line and exit 0/1/2/3 (OK/WARNING/CRITICAL/UNKNOWN) like a Nagios plugin."""
-    from hardening.outputs.check_cli import check_site
-    line, code = check_site(create_app({"BACKGROUND_DUTIES": False, "AUDITS_SYNCHRONOUS": True}), site_ref, run,
-                            nable, max_age_hours, fail_on_new)
+    """Print one summary line and exit 0/1/2/3 (OK/WARNING/CRITICAL/UNKNOWN) like a Nagios plugin.
+
+    Nothing goes to stderr (library logs and warnings are held back) unless the check itself fails."""
+    from api.logging_setup import mask
+    from hardening.outputs.check_cli import check_site, quiet_run
+    line, code, err = quiet_run(lambda: check_site(
+        create_app({"BACKGROUND_DUTIES": False, "AUDITS_SYNCHRONOUS": True}), site_ref, run, nable, max_age_hours,
+        fail_on_new), nable=nable, mask=mask)
     click.echo(line)
+    if err:
+        click.echo(err, err=True, nl=False)
     sys.exit(code)
 
 

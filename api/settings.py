@@ -45,6 +45,8 @@ class DefaultConfig:
     SIP_SENSOR_EVENTS = False               # audits read <DATA_DIR>/sensor/ (run python -m hardening.sipsensor)
     BACKGROUND_DUTIES = True                # schedules and webhook deliveries (one process leads)
     WEBHOOK_ALLOWED_NETWORKS: list = []     # non-public receivers allowed explicitly, e.g. ["10.0.5.0/24"]
+    PUBLIC_BASE_URL = ""                    # https://awxh.example.net:8443 as receivers reach this box: webhook
+                                            # links are absolute from it (unset: null links and a note saying so)
     JSON_SORT_KEYS = False
 
 

@@ -1,6 +1,8 @@
 """Connect the audit machinery to a Flask app: runner, start-up sweep, background duties, hooks."""
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Flask
 
 from api.common import device_access
@@ -9,10 +11,11 @@ from hardening.engine import audits
 from hardening.engine.context import AuditContext
 from hardening.engine.outside import ProbeEndpoint
 from hardening.engine.runner import AuditRunner
-from hardening.jobs import install_window, schedules, webhooks
+from hardening.jobs import install_window, schedules, webhook_events, webhooks
 from hardening.jobs.background import Leader
 from hardening.jobs.credbudget import PersistentAttemptBudget
 from hardening.model.policy import Policy
+from store.models import Site
 
 
 def init_app(app: Flask) -> None:
@@ -54,13 +57,18 @@ def background_duties(app: Flask) -> list:
     return [sweep_orphaned_audits, run_schedules, deliver_webhooks, close_install_windows, expire_remediations, *app.extensions.get("background_duties", [])]
 
 
-def notify_webhooks(sess, audit) -> None:
-    """After an audit: queue new-failure, resolved and error events for the subscribed webhooks, from
-    the summary stored at completion (audit.summary: computed once, never again here)."""
-    summary = audit.summary if audit.state == "completed" else {}
-    for event, payload in webhooks.audit_events(summary, audit.state, audit.error):
-        webhooks.enqueue(sess, audit.site_id, event, {"site_id": audit.site_id, "audit_id": audit.id,
-                                                      "audit_url": f"/api/v1/audits/{audit.id}", **payload})
+def notify_webhooks(sess, audit, public_base_url: str = "") -> None:
+    """After an audit: queue new-failure, new-error, resolved and audit-error events for the subscribed
+    webhooks, from the summary stored at completion (audit.summary: computed once, never again here) and
+    the audit's device health; payloads name the site and link the audit with absolute URLs built from
+    `public_base_url` (PUBLIC_BASE_URL; unset: null links and a note saying so)."""
+    summary = dict(audit.summary or {}) if audit.state == "completed" else {}
+    if summary.get("health") is None and getattr(audit, "health", None) is not None:
+        summary["health"] = audit.health
+    site = sess.get(Site, audit.site_id)
+    where = {"id": audit.site_id, "name": site.name if site is not None else None}
+    for event, part in webhook_events.audit_events(summary, audit.state, audit.error):
+        webhooks.enqueue(sess, audit.site_id, event, webhook_events.payload(where, audit.id, public_base_url, part))
 
 
 def audit_context(app: Flask) -> AuditContext:
@@ -73,7 +81,7 @@ def audit_context(app: Flask) -> AuditContext:
         gather_workers=int(cfg["AUDIT_GATHER_WORKERS"]),
         egress_allowed=list(cfg["EGRESS_ALLOWED_NETWORKS"]),
         driver_options=dict(cfg.get("DRIVER_OPTIONS") or {}),
-        on_finished=notify_webhooks,
+        on_finished=partial(notify_webhooks, public_base_url=cfg.get("PUBLIC_BASE_URL") or ""),
     )
     if cfg["SIP_SENSOR_EVENTS"]:                # NET-SCAN-001 reads what this box's SIP sensor recorded
         context.sensor_events = sensor.audit_source(cfg["DATA_DIR"])

@@ -52,6 +52,17 @@ class GarbledOutput(DriverError):
     """A command's output could not be parsed as that platform's output."""
 
 
+class WrongPlatform(GarbledOutput):
+    """The output looks like another platform than the configured device_type (so nothing was parsed: a wrong
+    parser can read foreign output as an empty configuration, which would pass every check)."""
+
+    def __init__(self, target: str, configured: str, looks_like: str, confidence: float, why: str = ""):
+        how = f"; {why}" if why and why != "by its content" else ""
+        super().__init__(f"{target}: the output looks like {looks_like} (confidence {confidence}), not {configured} "
+                         f"as configured{how}: set the device's device_type to the platform it runs")
+        self.configured, self.looks_like, self.confidence = configured, looks_like, confidence
+
+
 class UnsupportedDeviceType(DriverError, ValueError):
     """No driver for this device type; the message lists the supported ones."""
 
@@ -66,4 +77,4 @@ class ChangeRejected(DriverError):
 
 
 __all__ = ["DriverError", "DeviceUnreachable", "DeviceTimeout", "AuthFailed", "HostKeyMismatch",
-           "UnexpectedPrompt", "GarbledOutput", "UnsupportedDeviceType", "ChangeRejected"]
+           "UnexpectedPrompt", "GarbledOutput", "WrongPlatform", "UnsupportedDeviceType", "ChangeRejected"]

@@ -93,5 +93,7 @@ FACT_KEYS = {
     "sip_server_header": "Server/User-Agent of a SIP OPTIONS reply",
     "wan_open_ports": "list of ports open on the WAN address (probe)",
     "wan_icmp_answers": "bool: WAN address answers ICMP echo (outside probe)",
+    "lost_password_page": "list of {port, path, state, status, markers_found}: GET of the admin UI's password-"
+                          "recovery page from the LAN (AWX-SRV-009); never the page's text",
     "av_attested_until": "ISO date: LAN anti-malware attestation expiry (LAN-AV-001)",
 }

@@ -1,6 +1,8 @@
-"""Outside-vantage probes: what the internet sees of a site's WAN address (TCP, SIP over UDP, ICMP).
+"""Outside-vantage probes: what the internet sees of a site's WAN address (TCP, SIP over UDP, ICMP, a PPTP
+Start-Control-Connection-Request, one HTTP GET).
 
-Every probe is bounded by its timeout and sends one small request. States follow nmap's
+Every probe is bounded by its timeout and sends one small request (the HTTP GET reads at most
+HTTP_MAX_BYTES and reports which marker phrases the page shows, never the page itself). States follow nmap's
 meaning: open (answered), closed (actively refused: TCP RST or ICMP port-unreachable),
 filtered (silence until the timeout, or an ICMP "prohibited"/"unreachable" from a filter).
 Our SIP OPTIONS says User-Agent "allworx-hardening-probe": never "friendly-scanner", which
@@ -9,16 +11,22 @@ PBXs and fail2ban rules blacklist on sight.
 from __future__ import annotations
 
 import errno
+import html
 import ipaddress
 import re
 import secrets
 import socket
+import ssl
+import struct
 import subprocess
 import time
-from typing import Any
+from typing import Any, Iterable
 
 USER_AGENT = "allworx-hardening-probe"
 _FILTERED_ERRNOS = {errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EACCES, errno.EPERM}
+HTTP_MAX_BYTES = 64 * 1024            # what one http_get reads at most (headers and body)
+HTTP_PATH = re.compile(r"^/[A-Za-z0-9._~!$&'()*+,;=:@%/-]{0,199}$")     # no query, no spaces, no CR/LF
+MAX_MARKERS, MAX_MARKER_CHARS = 8, 64
 
 
 def _check(host: str, port: int | None, timeout: float) -> str:
@@ -179,3 +187,151 @@ def icmp_echo(host: str, timeout: float = 1.0) -> dict[str, Any]:
     detail = (done.stderr or done.stdout).strip().splitlines()
     return {"answered": False, "rtt_ms": None,
             "reason": detail[-1] if detail else f"ping exited {done.returncode}"}
+
+
+# --- PPTP (RFC 2637): one Start-Control-Connection-Request, the reply's fields -------------------
+
+PPTP_MAGIC = 0x1A2B3C4D
+_SCC = struct.Struct("!HHIHH" "HHIIHH64s64s")      # header (12 bytes) + Start-Control-Connection body: 156
+_STOP = struct.Struct("!HHIHH" "BBH")              # Stop-Control-Connection-Request: 16 bytes
+_SCCRQ, _SCCRP, _STOPCCRQ = 1, 2, 3
+PPTP_RESULTS = {1: "success", 2: "general error", 3: "command channel already exists",
+                4: "requester not authorized", 5: "protocol version not supported"}
+
+
+def _printable(raw: bytes) -> str:
+    return re.sub(r"[\x00-\x1f\x7f]", "?", raw.split(b"\x00", 1)[0].decode("latin-1")).strip()
+
+
+def pptp_reply(data: bytes) -> dict[str, Any] | None:
+    """The fields of a Start-Control-Connection-Reply (RFC 2637 section 2.2), or None if `data` is not one."""
+    if len(data) < _SCC.size:
+        return None
+    (length, msg_type, magic, control, _r0, version, result_and_error, framing, bearer, channels, firmware,
+     host, vendor) = _SCC.unpack(data[:_SCC.size])
+    if (length, msg_type, magic, control) != (_SCC.size, 1, PPTP_MAGIC, _SCCRP):
+        return None
+    result, error = result_and_error >> 8, result_and_error & 0xFF
+    return {"protocol_version": f"{version >> 8}.{version & 0xFF}", "result_code": result,
+            "result": PPTP_RESULTS.get(result, "unknown"), "error_code": error, "framing": framing,
+            "bearer": bearer, "max_channels": channels, "firmware": firmware, "hostname": _printable(host),
+            "vendor": _printable(vendor)}
+
+
+def pptp_request() -> bytes:
+    """Our Start-Control-Connection-Request: protocol 1.0, asynchronous framing, analog bearer, and
+    USER_AGENT as host name and vendor (so the far end's log says who asked)."""
+    name = USER_AGENT.encode()
+    return _SCC.pack(_SCC.size, 1, PPTP_MAGIC, _SCCRQ, 0, 0x0100, 0, 1, 1, 0, 0, name, name)
+
+
+def pptp_start_control(host: str, port: int = 1723, timeout: float = 1.0) -> dict[str, Any]:
+    """Connect, send one Start-Control-Connection-Request, read the reply (its vendor string names the
+    server: "Allworx Server VPN"), then stop the control connection and close. Never opens a call or GRE.
+    "pptp": True (a reply), False (an answer that is not PPTP), None (silence: cannot tell)."""
+    address = _check(host, port, timeout)
+    start = time.perf_counter()
+    try:
+        sock = socket.create_connection((address, port), timeout=timeout)
+    except OSError as exc:
+        return {"state": _error_state(exc), "pptp": None, "rtt_ms": None, "reason": _reason(exc, timeout)}
+    rtt = _ms(start)
+    with sock:
+        try:
+            sock.sendall(pptp_request())
+            data = _read_until(sock, _SCC.size, start + timeout)
+            if len(data) >= _SCC.size:
+                sock.sendall(_STOP.pack(_STOP.size, 1, PPTP_MAGIC, _STOPCCRQ, 0, 1, 0, 0))
+        except OSError as exc:
+            return {"state": "open", "pptp": None, "rtt_ms": rtt, "reason": f"no PPTP reply: {_reason(exc, timeout)}"}
+    fields = pptp_reply(data)
+    if fields is not None:
+        return {"state": "open", "pptp": True, "rtt_ms": rtt, "reason": "", **fields}
+    if not data:
+        return {"state": "open", "pptp": None, "rtt_ms": rtt, "reason": f"no PPTP reply within {timeout:g} s"}
+    return {"state": "open", "pptp": False, "rtt_ms": rtt, "reason": f"answered {len(data)} byte(s) that are "
+            "not a PPTP Start-Control-Connection-Reply"}
+
+
+def _read_until(sock: socket.socket, wanted: int, deadline: float) -> bytes:
+    """Up to `wanted` bytes, until the peer closes or the deadline passes."""
+    data = b""
+    while len(data) < wanted and (left := deadline - time.perf_counter()) > 0:
+        sock.settimeout(left)
+        try:
+            chunk = sock.recv(wanted - len(data))
+        except (socket.timeout, TimeoutError):
+            break
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+# --- one bounded HTTP GET: status, Server header, which marker phrases the page shows -------------
+
+def check_http_get(path: Any, markers: Any) -> tuple[str, list[str]]:
+    """Validated (path, markers) of an http_get; ValueError naming the field otherwise."""
+    if not isinstance(path, str) or not HTTP_PATH.fullmatch(path):
+        raise ValueError(f"path {str(path)[:80]!r} must be an absolute path of at most 200 characters without "
+                         "query, spaces or control characters")
+    if not isinstance(markers, (list, tuple)) or len(markers) > MAX_MARKERS or not all(
+            isinstance(m, str) and 0 < len(m.strip()) <= MAX_MARKER_CHARS and m.isprintable() for m in markers):
+        raise ValueError(f"markers must be at most {MAX_MARKERS} printable phrases of 1..{MAX_MARKER_CHARS} "
+                         "characters")
+    return path, [m.strip() for m in markers]
+
+
+def _page_text(body: bytes) -> str:
+    """The page as lower-case words: tags dropped, entities (&nbsp;) decoded, whitespace collapsed."""
+    text = html.unescape(re.sub(r"<[^>]*>", " ", body.decode("latin-1")))
+    return " ".join(text.replace("\xa0", " ").split()).lower()
+
+
+def http_get(host: str, port: int, path: str = "/", timeout: float = 1.0, markers: Iterable[str] = (),
+             tls: bool = False) -> dict[str, Any]:
+    """GET `path` (HTTP/1.0, never any other method, no redirects followed); read at most HTTP_MAX_BYTES
+    within `timeout` after connecting. Returns the status, the Server header and which `markers` the page
+    shows ("markers_found"), never the page's text (a recovery form shows values that must not travel)."""
+    address = _check(host, port, timeout)
+    path, wanted = check_http_get(path, list(markers))
+    start = time.perf_counter()
+    try:
+        sock = socket.create_connection((address, port), timeout=timeout)
+    except OSError as exc:
+        return {"state": _error_state(exc), "status": None, "server": "", "markers_found": [], "rtt_ms": None,
+                "reason": _reason(exc, timeout)}
+    rtt = _ms(start)
+    host_header = f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+    request = (f"GET {path} HTTP/1.0\r\nHost: {host_header}\r\nUser-Agent: {USER_AGENT}\r\n"
+               "Accept: text/html\r\nConnection: close\r\n\r\n").encode("ascii")
+    try:
+        if tls:             # whether the admin UI speaks TLS is unknown: look, do not verify who it is
+            context = ssl.create_default_context()
+            context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+            sock = context.wrap_socket(sock)          # closes the socket itself when the handshake fails
+        with sock:
+            sock.sendall(request)
+            data = _read_until(sock, HTTP_MAX_BYTES, time.perf_counter() + timeout)
+    except OSError as exc:
+        return {"state": "open", "status": None, "server": "", "markers_found": [], "rtt_ms": rtt,
+                "reason": f"no HTTP answer: {_reason(exc, timeout)}"}
+    return {"state": "open", "rtt_ms": rtt, **_http_answer(data, wanted)}
+
+
+def _http_answer(data: bytes, wanted: list[str]) -> dict[str, Any]:
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    match = re.fullmatch(r"HTTP/\d\.\d (\d{3})(?: .*)?", lines[0].strip())
+    if match is None:
+        said = "nothing" if not data else f"{len(data)} byte(s) that are not an HTTP response"
+        return {"status": None, "server": "", "markers_found": [], "reason": f"no HTTP answer: it sent {said}"}
+    headers = {}
+    for line in lines[1:]:
+        name, sep, value = line.partition(":")
+        if sep:
+            headers.setdefault(name.strip().lower(), _printable(value.encode("latin-1"))[:120])
+    text = _page_text(body)
+    return {"status": int(match.group(1)), "server": headers.get("server", ""),
+            "location": headers.get("location", ""), "bytes": len(body), "truncated": len(data) >= HTTP_MAX_BYTES,
+            "markers_found": [m for m in wanted if " ".join(m.lower().split()) in text], "reason": ""}

@@ -8,12 +8,13 @@ from typing import Any, Callable
 from simulator import httpd, mail
 from simulator.auth import LoginGuard
 from simulator.endpoints import PxState, phone_app, px_app
+from simulator.pptp import PptpResponder
 from simulator.server import ServerState, ServerWebApp
 from simulator.sip import SipResponder
 from simulator.snmp import SnmpAgent, walk_for
 
 # Standard ports used when a site runs on real ports. 8080 and 5060 [C]; the rest [I].
-STANDARD = {"web_admin": 8080, "sip": 5060, "snmp": 161, "web": 80}
+STANDARD = {"web_admin": 8080, "sip": 5060, "snmp": 161, "web": 80, "pptp": 1723}   # 1723: RFC 2637
 MAIL_SERVICE = {"smtp_port": "smtp", "imap_port": "imap", "pop3_port": "pop3"}
 
 
@@ -51,6 +52,7 @@ class SimDevice:
     snmp_port: int | None = None
     state: Any = None
     mail: dict[str, Any] = field(default_factory=dict)
+    pptp: PptpResponder | None = None      # the Allworx VPN's PPTP control channel (preset server.pptp_vpn)
 
     def inventory_entry(self) -> dict[str, Any]:
         entry = {"kind": self.kind, "name": self.name, "address": self.address, "wan_address": None,
@@ -106,6 +108,10 @@ def build_server(config: dict[str, Any], address: str, plan: PortPlan, latency_m
         _start_mail(device, service, plan.take(state.get(setting)), latency_ms)
     if plan.real:        # on real ports a moved mail port really moves the listener
         state.listeners.append(lambda name, old, new: _move_mail(device, name, new, latency_ms))
+    if config["server"].get("pptp_vpn"):
+        # 1723 on real ports; otherwise ephemeral, outside the base_port sequence (it is no inventory port)
+        device.pptp = PptpResponder(address, STANDARD["pptp"] if plan.real else 0, state.hostname)
+        device.closers.append(device.pptp.close)
     if snmp:
         walk = walk_for(state.software_version, state.model, latency_ms)
         agent = SnmpAgent(address, plan.take(STANDARD["snmp"]), state.snmp_community, walk)

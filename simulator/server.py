@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import secrets
 import threading
 from html import escape
 from typing import Any, Callable
@@ -13,6 +14,11 @@ from simulator.httpd import Request, Response
 from simulator.webapp import OisWebApp, SettingsPages
 
 MAIL_SETTINGS = ("smtp_port", "imap_port", "pop3_port")
+# The password-recovery page of some 6x releases [C-3p] (github billchaison/Alldorx README and screenshot;
+# allworx-reference.md section 8): the admin UI links to lostPass.asp, an unauthenticated form that shows
+# a "Security Key" and a "System Unique ID" and takes a Reset Code plus a new password. Releases affected,
+# markup and the values' format are [U]: the values here are random, and no reset code is ever accepted.
+LOST_PASS_PATH = "/lostPass.asp"
 
 Listener = Callable[[str, Any, Any], None]
 
@@ -29,6 +35,9 @@ class ServerState:
         self.admin_password = config["admin"]["password"]
         self.snmp_community = config["snmp_community"]
         self.sip_server_header = config["sip_server_header"]
+        self.lost_password_page = bool(config.get("lost_password_page", False))
+        self.security_key = secrets.token_hex(8).upper()          # [U] format; shown on the recovery page
+        self.system_unique_id = secrets.token_hex(6).upper()      # [U] format
         self.map = webmap.for_version(self.software_version)
         self._settings = copy.deepcopy(config["settings"])
         self._lock = threading.Lock()
@@ -68,6 +77,7 @@ class ServerWebApp(OisWebApp):
         super().__init__(self.common["login"], guard, latency_ms)
         self.state = state
         self.pages = SettingsPages(state.map, state.snapshot, state.update, self.title)
+        self.recovery_requests: list[tuple[str, str]] = []      # (method, client) of every lostPass.asp request
 
     def accepts(self, form: dict[str, str]) -> bool:
         return (form.get(self.login["username_field"]) == self.state.admin_username
@@ -77,7 +87,21 @@ class ServerWebApp(OisWebApp):
         return self.common["about"]["path"]
 
     def public(self, request: Request) -> Response | None:
-        return None            # even "/" is a bare 403 without a session [C-3p] nmap line 9221
+        # even "/" is a bare 403 without a session [C-3p] nmap line 9221; lostPass.asp (where served) is not
+        if request.path != LOST_PASS_PATH or not self.state.lost_password_page:
+            return None
+        self.recovery_requests.append((request.method, request.client))
+        note = "The reset code is not valid." if request.method == "POST" else ""    # never checked, never reset
+        cells = html.cells({"Security Key": self.state.security_key,
+                            "System Unique ID": self.state.system_unique_id})
+        form = html.login_form(LOST_PASS_PATH, [("Reset Code", "text"), ("New Password", "password")], note)
+        return Response(200, html.page(self.title, f"<h1>Lost Password</h1>{cells}{form}"))
+
+    def login_page(self, note: str) -> str:
+        page = super().login_page(note)
+        if not self.state.lost_password_page:
+            return page
+        return page.replace("</body>", f'<p><a href="{LOST_PASS_PATH[1:]}">Lost password?</a></p></body>')
 
     def private(self, request: Request) -> Response | None:
         about = self.common["about"]

@@ -53,6 +53,8 @@ class Site:
                         for name, port in d.ports.items()}
             if d.snmp_port is not None:
                 services["snmp"] = f"udp://{d.address}:{d.snmp_port}"
+            if d.pptp is not None:
+                services["pptp"] = f"tcp://{d.address}:{d.pptp.port}"
             devices.append({"kind": d.kind, "name": d.name, "address": d.address, "model": d.model,
                             "services": services})
         return {"preset": self.preset, "devices": devices}
@@ -70,6 +72,18 @@ class Site:
         if fault not in FAULTS:
             raise ValueError(f"unknown fault {fault!r}; known: {FAULTS}")
         self.device(name).web.fault = fault
+
+    def set_password(self, name: str, password: str) -> None:
+        """Change the password a device's web login accepts from now on, as an administrator would: the
+        server's admin password; a phone's is the server's Phone Administration Password [I], so every
+        phone changes with it; a Px Expander's own. inventory() then hands out the new one."""
+        device = self.device(name)
+        if device.kind == "allworx_server":
+            device.state.admin_password = password
+        elif device.kind == "allworx_phone":
+            self.server.state.update({"phone_admin_password": password})
+        else:
+            device.state.update({"admin_password": password})
 
     def stop(self) -> None:
         """Close every device at once (each close waits for its listener threads)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, text
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from store.models import Base, utcnow
@@ -33,6 +33,9 @@ class Audit(Base):
     progress: Mapped[dict[str, Any]] = mapped_column(default=dict)
     error: Mapped[str] = mapped_column(Text, default="")
     summary: Mapped[dict[str, Any]] = mapped_column(default=dict)      # score, counts, drift, overall
+    # per inventory device (and the site's outside probe): reached or not, on which channels, why not;
+    # None until the audit has gathered, and for audits recorded before revision 0005
+    health: Mapped[list[Any] | None] = mapped_column(JSON, default=None)
     results: Mapped[list["AuditResult"]] = relationship(back_populates="audit", cascade="all, delete-orphan",
                                                          passive_deletes=True, order_by="AuditResult.id")
 
@@ -120,6 +123,15 @@ class CredentialAttempt(Base):
     device_key: Mapped[str] = mapped_column(String(120), primary_key=True)
     day: Mapped[str] = mapped_column(String(10), primary_key=True)
     count: Mapped[int] = mapped_column(default=0)
+
+
+class CredentialMemory(Base):
+    """Per device key, the position in the weak-password list of the password a gentle credential test
+    last saw accepted (never the password itself), so the next test tries it first. Never returned."""
+    __tablename__ = "credential_memory"
+    device_key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    accepted_index: Mapped[int]
+    remembered_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class InstallWindow(Base):

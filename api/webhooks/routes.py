@@ -16,7 +16,10 @@ from store.db import session
 from store.models import Site
 from store.secrets import secret_box
 
-blp = Blueprint("Webhooks", __name__, url_prefix="/api/v1/webhooks", description="Signed event notifications")
+blp = Blueprint("Webhooks", __name__, url_prefix="/api/v1/webhooks", description=(
+    "Signed event notifications after audits: POSTed JSON with X-AWXH-Event, X-AWXH-Delivery, X-AWXH-Timestamp "
+    "and X-AWXH-Signature = sha256=hex(HMAC-SHA256(secret, timestamp + '.' + body)); links are absolute "
+    "(PUBLIC_BASE_URL)"))
 
 
 def _safe_url(value: str) -> None:
@@ -30,7 +33,12 @@ class WebhookSchema(Schema):
     id = ma.fields.Integer(dump_only=True)
     url = ma.fields.String(required=True, validate=[ma.validate.Length(10, 2000), _safe_url])
     events = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(webhooks.EVENTS)), required=True,
-                            validate=ma.validate.Length(1, 3))
+                            validate=ma.validate.Length(1, len(webhooks.EVENTS)), metadata={"description": (
+                                "new_failures: checks newly failing (compared with the last audit that decided "
+                                "them) and failures that gained evidence; new_errors: checks that can no longer "
+                                "be decided, with the device and reason; resolved: failures now passing and "
+                                "errors cleared; audit_error: the audit did not complete. Payloads: README.md, "
+                                "Webhooks")})
     site_id = Id(allow_none=True, load_default=None,
                  metadata={"description": "Only this site's events; null = every site"})
     secret = ma.fields.String(required=True, load_only=True, validate=ma.validate.Length(16, 256),

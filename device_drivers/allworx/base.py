@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from device_drivers.allworx import credtest, probes
-from device_drivers.allworx.errors import AuthFailed, ChannelError
+from device_drivers.allworx.errors import AuthFailed, ChannelError, LockedOut
 from device_drivers.allworx.web import WebClient
 from device_drivers.base import DeviceDriver, Facts
 from device_drivers.exceptions import DriverError
@@ -57,6 +57,9 @@ class AllworxDriverBase(DeviceDriver):
         self.weak_passwords = weak_passwords
         self.device_type = self.kind
         self._client: WebClient | None = None
+        # this gather's login with the stored password: None (not tried), True (it worked), or why it failed
+        self._stored_login: bool | ChannelError | None = None
+        self.credential_result: credtest.CredentialTestResult | None = None   # the last gentle test's run
 
     def __repr__(self) -> str:
         return f"{self.__class__.__name__}({self.address!r}, name={self.name!r})"     # never credentials
@@ -93,9 +96,11 @@ class AllworxDriverBase(DeviceDriver):
         client = self.web_client(self.web_service)
         try:
             client.login(self.login_config(), password, self.login_username())
-        except ChannelError:
+        except ChannelError as exc:
+            self._stored_login = exc
             client.close()
             raise
+        self._stored_login = True
         return client
 
     @contextmanager
@@ -127,20 +132,27 @@ class AllworxDriverBase(DeviceDriver):
 
     # ---- gathering -------------------------------------------------------------------------
     def gather(self, channels: Iterable[str] | None = None, take_attempt: credtest.TakeAttempt | None = None,
-               credtest_start_at: int = 0) -> DeviceFacts:
+               credtest_start_at: int = 0, credtest_first: int | None = None,
+               trust_stored: bool = False) -> DeviceFacts:
         """Facts from declared data and every channel; each failing channel lands in facts.errors.
-        The gentle credential test runs only when the caller passes its attempt budget."""
+        The gentle credential test runs only when the caller passes its attempt budget, or trust_stored.
+
+        credtest_first: the list position of a password accepted before, tried first. trust_stored: the
+        caller holds this login's real password and it is not a default: once it logs in (in this gather),
+        no default can (one account), so nothing is guessed; a default accepted before is re-tried alone."""
         wanted = list(self.channels if channels is None else channels)
         unknown = [c for c in wanted if c not in self.channels]
         if unknown:
             raise ValueError(f"unknown channel(s) {unknown}; {self.kind} has {list(self.channels)}")
+        self._stored_login, self.credential_result = None, None
         facts = DeviceFacts(self.device_id, self.kind, self.name, self.address, self.wan_address)
         self._add_declared(facts)
         for channel in self.channels:
             if channel in wanted:
                 self._run(facts, channel, getattr(self, f"_gather_{channel}"))
-        if take_attempt is not None:
-            self._run(facts, "credential_test", lambda f: self._credential_test(f, take_attempt, credtest_start_at))
+        if take_attempt is not None or trust_stored:
+            self._run(facts, "credential_test", lambda f: self._credential_test(
+                f, take_attempt, credtest_start_at, credtest_first, trust_stored))
         return facts
 
     @staticmethod
@@ -182,30 +194,86 @@ class AllworxDriverBase(DeviceDriver):
         signs = self.policy.get("credential_test", {}).get("lockout_signs", ())
         return WebClient(self.address, self.port(port_service), self.options.timeout, signs, self.options.scheme)
 
-    def _credential_test(self, facts: DeviceFacts, take_attempt: credtest.TakeAttempt, start_at: int) -> None:
+    def _credential_test(self, facts: DeviceFacts, take_attempt: credtest.TakeAttempt | None, start_at: int,
+                         first: int | None = None, trust_stored: bool = False) -> None:
+        login = self.login_config()
+        source = f"credtest:http:{login['path']}"
+        stored_refused = False
+        if first is not None and not 0 <= first < len(self.weak_passwords or ()):
+            first = None                         # the list was shortened since: nothing known to re-try
+        if trust_stored:
+            if self._stored_password_logs_in(login):
+                if first is None:
+                    facts.facts["credential_test"] = Fact(
+                        {"attempts": 0, "stopped_reason": None, "skipped": "stored password is not a default"},
+                        "derived", "inventory credential", "no default guessed: the stored password logged in")
+                    facts.facts["default_credential_accepted"] = Fact(
+                        False, "derived", f"inventory credential; login {source}",
+                        "the login's stored password is not on the weak list, and logged in during this audit")
+                    return
+                # a default was accepted before: it stays a fail until a login with it is refused
+                self._list_test(facts, take_attempt, start_at, first, True, source, login)
+                return
+            stored_refused = True
+        self._list_test(facts, take_attempt, start_at, first, False, source, login, stored_refused)
+
+    def _stored_password_logs_in(self, login: dict[str, Any]) -> bool:
+        """True when the stored password logged in during this gather (the web channel's session, else one
+        login now, outside the attempt budget: it is no guess); False when it was refused. Anything else
+        (unreachable, timeout, a lockout sign) is raised: the device was not reached, nothing is decided."""
+        if self._stored_login is None:
+            client = self.web_client(self.web_service)
+            try:
+                verdict = client.try_login(login, self.credentials.get("password") or "", self.login_username())
+            finally:
+                client.close()
+            if verdict == "locked":
+                raise LockedOut(f"{client.base}{login['path']} answered the stored password with a lockout message")
+            self._stored_login = True if verdict == "ok" else AuthFailed("the stored password was refused")
+        outcome = self._stored_login
+        if outcome is True:
+            return True
+        if isinstance(outcome, AuthFailed) and not isinstance(outcome, LockedOut):
+            return False
+        raise type(outcome)(outcome.detail)          # as the web channel saw it: not reached, nothing decided
+
+    def _list_test(self, facts: DeviceFacts, take_attempt: credtest.TakeAttempt | None, start_at: int,
+                   first: int | None, only_first: bool, source: str, login: dict[str, Any],
+                   stored_refused: bool = False) -> None:
         cfg = self.policy.get("credential_test")
+        if take_attempt is None:
+            why = "the stored password was refused" if stored_refused else "a default was accepted before"
+            raise ChannelError(f"undecided: {why} and the appliance runs no credential test (no attempt budget)")
         if not cfg:
             raise ChannelError("no credential-test policy was given to the driver: credential test not run")
         if self.weak_passwords is None:
             raise ChannelError("no weak-password list was given to the driver: credential test not run")
         passwords = list(self.weak_passwords)
-        login = self.login_config()
         client = self.web_client(self.web_service)
         try:
             result = credtest.run(lambda pw: client.try_login(login, pw, self.login_username()), self.device_key,
                                   take_attempt, passwords, int(cfg["max_attempts_per_device_per_day"]),
-                                  float(cfg["delay_seconds"]), start_at)
+                                  float(cfg["delay_seconds"]), start_at, first=first, only_first=only_first)
         finally:
             client.close()
-        source = f"credtest:http:{login['path']}"
-        facts.facts["credential_test"] = Fact(result.as_fact(), "observed", source,
-                                              f"{result.attempts} login attempt(s); stopped: {result.stopped_reason}")
+        self.credential_result = result
+        fact = result.as_fact()
+        if stored_refused:
+            fact["stored_password"] = "refused"
+        excerpt = ("stopped: accepted" if result.accepted       # not how many before it: that names the entry
+                   else f"{result.attempts} login attempt(s); stopped: {result.stopped_reason}")
+        facts.facts["credential_test"] = Fact(fact, "observed", source, excerpt)
         if result.accepted is None:
+            if result.stopped_reason == credtest.BUDGET_SPENT:
+                return          # not a device failure: the checks carry the last verdict forward, or say why not
             raise ChannelError(f"undecided: {result.stopped_reason} after {result.tried} of {result.list_size} "
                                f"passwords")
-        facts.facts["default_credential_accepted"] = Fact(result.accepted, "observed", source,
-                                                          "a listed password was accepted" if result.accepted
-                                                          else "every listed password was refused")
+        if only_first:
+            word = ("the stored password logged in and the default accepted before was accepted too"
+                    if result.accepted else "the stored password logged in and the default accepted before is refused")
+        else:
+            word = "a listed password was accepted" if result.accepted else "every listed password was refused"
+        facts.facts["default_credential_accepted"] = Fact(result.accepted, "observed", source, word)
 
     # ---- checks on inputs ------------------------------------------------------------------
     def _check_ports(self, ports: Mapping[str, int]) -> dict[str, int]:

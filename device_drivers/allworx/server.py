@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from device_drivers import probe
 from device_drivers.allworx import snmp, web, webmap
 from device_drivers.allworx.base import AllworxDriverBase, put
 from device_drivers.allworx.errors import ChannelError
@@ -46,6 +47,26 @@ class AllworxServerDriver(AllworxDriverBase):
         if services is not None and admin is not None:
             services.value = {**services.value, "admin": admin.value}
             services.excerpt = f"{services.excerpt} WANAdmin={admin.value}"
+
+    def _gather_probes(self, facts: DeviceFacts) -> None:
+        super()._gather_probes(facts)
+        page = self.policy.get("lost_password_page") or {}     # the caller's policy: paths and marker words
+        if page.get("paths"):
+            put(facts, "lost_password_page", self._recovery_page(page))
+
+    def _recovery_page(self, page: dict[str, Any]) -> Fact:
+        """GET (never POST) the admin UI's password-recovery page(s) on the LAN admin port: status and which
+        marker words it shows, never its text (it shows values a reset would use)."""
+        port, found = self.port("web_admin"), []
+        for path in list(page["paths"])[:4]:
+            try:
+                seen = probe.http_get(self.address, port, path, self.options.probe_timeout,
+                                      page.get("markers", []), tls=self.options.scheme == "https")
+            except ValueError as exc:                    # a path or marker the policy got wrong
+                seen = {"state": "error", "reason": str(exc)}
+            found.append({"port": port, "path": path, **seen})
+        said = "; ".join(f"GET {r['path']}: HTTP {r.get('status')} markers {r.get('markers_found', [])}" for r in found)
+        return Fact(found, "observed", f"probe:http_get/{port}", said)
 
     def probe_targets(self, facts: DeviceFacts) -> list[tuple[str, int]]:
         http = {self.port("web_admin"), *self.policy.get("admin_ports", [])}

@@ -16,7 +16,14 @@ from netmiko import BaseConnection, ConnectHandler
 
 from device_drivers import hostkeys
 from device_drivers.base import Facts, RouterDriver
-from device_drivers.exceptions import AuthFailed, ChangeRejected, DriverError, GarbledOutput, UnsupportedDeviceType
+from device_drivers.exceptions import (
+    AuthFailed,
+    ChangeRejected,
+    DriverError,
+    GarbledOutput,
+    UnsupportedDeviceType,
+    WrongPlatform,
+)
 from device_drivers.routers.errors import command_error, connect_error
 from device_drivers.routers.platforms import PLATFORMS, Platform, hostname_from_prompt, parse_facts
 from firewall import parsers
@@ -183,7 +190,11 @@ class NetmikoRouterDriver(RouterDriver):
         return {command: self._send(conn, command, self.timeouts.read) for command in chosen}
 
     def parse(self, outputs: dict[str, str]) -> RouterConfig:
-        """Parse gathered outputs; GarbledOutput names the host when they are not this platform's."""
+        """Parse gathered outputs; GarbledOutput names the host when they are not this platform's, and
+        WrongPlatform names the platform they look like (firewall.parsers.platform_mismatch)."""
+        mismatch = parsers.platform_mismatch(self.device_type, outputs)
+        if mismatch is not None:
+            raise WrongPlatform(self.target, self.device_type, *mismatch)
         try:
             config = parsers.parse(self.device_type, outputs)
         except ParseError as exc:

@@ -10,6 +10,7 @@ Each platform module exposes:
 from __future__ import annotations
 
 import importlib
+import re
 from types import ModuleType
 from typing import Mapping
 
@@ -52,6 +53,45 @@ def detect_platform(text: str) -> tuple[str, float]:
     if not best or confidence < 0.2:
         raise ParseError("could not recognise the platform of this output; name it with 'platform'")
     return best, round(confidence, 2)
+
+
+# Platforms whose parsers read the same outputs (an OpenWrt box answers like Linux, EdgeOS like VyOS):
+# output that looks like a sibling is no sign of a wrong device_type.
+SIBLINGS = ({"linux", "openwrt"}, {"vyos", "ubiquiti_edgerouter"})
+# A POSIX shell refusing a vendor command ("-bash: show: command not found", "-ash: show: not found")
+_SHELL_REFUSAL = re.compile(r"^-?(?:ba|da|a|z|k)?sh: (?:line \d+: )?\S+: (?:command )?not found\s*$", re.M)
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+SHELL_CONFIDENCE = 0.5
+
+
+def _siblings(platform: str) -> set[str]:
+    return next((group for group in SIBLINGS if platform in group), {platform})
+
+
+def platform_mismatch(configured: str, outputs: Mapping[str, str] | str) -> tuple[str, float, str] | None:
+    """(platform, confidence, why) when live output does not look like `configured` (nor a sibling) at
+    all but does look like another platform; None when it fits or nothing is recognised.
+
+    Each command's output is sniffed alone (joined outputs blur every sniffer), the best score per platform
+    kept. Another platform must score 0.5 or more and beat the configured one (and its siblings) by 0.5
+    or more, which leaves the configured one under 0.5 (a sniffer's weak markers alone, 0.1 each, never
+    make it fit). A POSIX shell refusing the configured platform's commands, where the configured one
+    scores under 0.2 (the floor detect_platform uses), counts as linux (confidence 0.5): the
+    device_type names a CLI, a shell answered."""
+    texts = [_ANSI.sub("", t) for t in ([outputs] if isinstance(outputs, str) else outputs.values())]
+    texts = [t for t in texts if t.strip()]
+    if not texts or configured not in PARSER_MODULES:
+        return None
+    scores = {p: max(get_parser(p).sniff(t) for t in texts) for p in PLATFORMS}
+    own = max(scores[p] for p in _siblings(configured))
+    others = [(score, p) for p, score in scores.items() if p not in _siblings(configured) and score >= 0.5]
+    if others and max(others)[0] - own >= 0.5:
+        score, best = max(others)
+        return best, round(score, 2), "by its content"
+    shell = next((m.group(0).strip() for t in texts if (m := _SHELL_REFUSAL.search(t))), None)
+    if shell and own < 0.2 and "linux" not in _siblings(configured):
+        return "linux", SHELL_CONFIDENCE, f"a POSIX shell answered {shell!r}"
+    return None
 
 
 def parse(platform: str, outputs: Mapping[str, str] | str) -> RouterConfig:

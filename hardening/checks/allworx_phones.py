@@ -9,6 +9,7 @@ from hardening.checks.common import (
     fact_evidence,
     login_result,
     per_device,
+    prior_verdict,
     strength_result,
 )
 from hardening.checks.registry import register_check
@@ -68,4 +69,5 @@ def wan_pnp_creates(facts: SiteFacts, policy) -> list[CheckResult]:
 @register_check("AWX-PHN-006")
 def phone_default_logins(facts: SiteFacts, policy) -> list[CheckResult]:
     return per_device("AWX-PHN-006", facts, ("allworx_phone",), NO_PHONES,
-                      lambda dev: login_result("AWX-PHN-006", dev, "the phone web UI"))
+                      lambda dev: login_result("AWX-PHN-006", dev, "the phone web UI",
+                                               prior_verdict(facts, "AWX-PHN-006", dev)))

@@ -1,7 +1,7 @@
 """Px Expander checks: default and weak admin passwords (web exposure is the router check AWX-PX-003)."""
 from __future__ import annotations
 
-from hardening.checks.common import login_result, per_device, strength_result
+from hardening.checks.common import login_result, per_device, prior_verdict, strength_result
 from hardening.checks.registry import register_check
 from hardening.model.results import CheckResult
 from hardening.model.site import SiteFacts
@@ -13,7 +13,8 @@ NO_PX = "no Px Expanders in inventory"
 @register_check("AWX-PX-001")
 def px_default_password(facts: SiteFacts, policy) -> list[CheckResult]:
     return per_device("AWX-PX-001", facts, PX, NO_PX,
-                      lambda dev: login_result("AWX-PX-001", dev, "the Px Expander admin login"))
+                      lambda dev: login_result("AWX-PX-001", dev, "the Px Expander admin login",
+                                               prior_verdict(facts, "AWX-PX-001", dev)))
 
 
 @register_check("AWX-PX-002")

@@ -14,6 +14,7 @@ from hardening.checks.common import (
     login_result,
     outside_probes,
     per_device,
+    prior_verdict,
     read_fact,
     reveal,
     secret_evidence,
@@ -130,7 +131,7 @@ def _open_wan_ports(dev: DeviceFacts, facts: SiteFacts, notes: list[Evidence]) -
     if fact is not None and isinstance(fact.value, (list, tuple, set)):
         found += [(entry, fact_evidence(fact, f"{entry} open on the WAN address")) for entry in fact.value]
     for key, record in outside_probes(dev, facts).items():
-        heard = answered(record) if key != "icmp" else False
+        heard = answered(record) if parse_port(key) else False    # icmp, pptp/..., http_get/...: not ports
         if heard is None:
             notes.append(Evidence(f"outside probe: {key} undecided on the WAN address (not evidence)",
                                   str(record)[:200], f"probe:{key}", "observed"))
@@ -180,7 +181,7 @@ def wan_services_minimal(facts: SiteFacts, policy) -> list[CheckResult]:
         if fails:
             return device_result("AWX-SRV-003", dev, "fail", f"WAN services beyond the required ones ({shown}): "
                                  + ", ".join(extra), fails + notes, observed=extra, expected=required)
-        if any(answered(record) is None for key, record in outside_probes(dev, facts).items() if key != "icmp"):
+        if any(answered(record) is None for key, record in outside_probes(dev, facts).items() if parse_port(key)):
             return device_result("AWX-SRV-003", dev, "error", "could not decide: the outside probe could not "
                                  "tell which ports answer on the WAN address", notes, expected=required)
         return device_result("AWX-SRV-003", dev, "pass", f"only required WAN services are on ({shown})", notes,
@@ -211,6 +212,20 @@ def _banner_fails(dev: DeviceFacts, standard: set[int]) -> list[Evidence]:
     return hits
 
 
+def _probe_answers(dev: DeviceFacts) -> Evidence | None:
+    """Evidence that the probes reached the server: its probes channel did not fail and it answered on at
+    least one port. Every standard mail port closed on a host that answers nothing (a mistyped address,
+    a dead server) says nothing about where its mail service listens: None then."""
+    if "probes" in dev.errors or "gather" in dev.errors:
+        return None
+    for key, what in (("open_ports", "open"), ("banners", "greeting")):
+        fact = dev.get(key)
+        if fact is not None and fact.provenance == "observed" and isinstance(fact.value, (list, dict)) and fact.value:
+            return fact_evidence(fact, f"probe of the standard mail ports: the server answered ({what} on "
+                                 f"{', '.join(sorted(map(str, fact.value)))[:120]})")
+    return None
+
+
 @register_check("AWX-SRV-004")
 def mail_ports_moved(facts: SiteFacts, policy) -> list[CheckResult]:
     smtp_std, imap_std = set(policy["standard_smtp_ports"]), set(policy["standard_imap_ports"])
@@ -229,14 +244,20 @@ def mail_ports_moved(facts: SiteFacts, policy) -> list[CheckResult]:
             (fails if on_standard else notes).append(evidence)
         if fails:
             return device_result("AWX-SRV-004", dev, "fail", fails[0].detail, fails + notes)
-        probed = dev.get("open_ports") is not None or dev.get("banners") is not None
-        if dev.get("smtp_port") is not None or probed:
-            how = "device settings" if dev.get("smtp_port") is not None else "no Allworx mail greeting on them"
-            return device_result("AWX-SRV-004", dev, "pass", f"voicemail SMTP/IMAP are off the standard ports "
-                                 f"({how})", notes or [fact_evidence(dev.get("open_ports") or dev.get("banners"),
-                                                                       "probe of the standard mail ports")])
-        return undecided("AWX-SRV-004", dev, "smtp_port", "mail ports unknown: read the web admin, probe the "
-                         "server, or declare smtp_port and imap_port")
+        settings = None
+        if dev.get("smtp_port") is not None:
+            # an error instead when the setting is only declared and the web admin could not be read
+            settings = device_result("AWX-SRV-004", dev, "pass", "voicemail SMTP/IMAP are off the standard ports "
+                                     "(device settings)", notes)
+            if settings.status == "pass":
+                return settings
+        heard = _probe_answers(dev)
+        if heard is not None:          # the probes decide; a declared port setting is only a note beside them
+            read = [n for n in notes if n.provenance in ("device", "observed")]
+            return device_result("AWX-SRV-004", dev, "pass", "voicemail SMTP/IMAP are off the standard ports (no "
+                                 "Allworx mail greeting on them; the server answered the probes)", read + [heard])
+        return settings or undecided("AWX-SRV-004", dev, "smtp_port", "mail ports unknown: read the web admin, "
+                                     "probe the server, or declare smtp_port and imap_port")
     return per_device("AWX-SRV-004", facts, SERVER, NO_SERVER, one)
 
 
@@ -245,7 +266,8 @@ def mail_ports_moved(facts: SiteFacts, policy) -> list[CheckResult]:
 @register_check("AWX-SRV-005")
 def admin_default_credentials(facts: SiteFacts, policy) -> list[CheckResult]:
     return per_device("AWX-SRV-005", facts, SERVER, NO_SERVER,
-                      lambda dev: login_result("AWX-SRV-005", dev, "the server admin login"))
+                      lambda dev: login_result("AWX-SRV-005", dev, "the server admin login",
+                                               prior_verdict(facts, "AWX-SRV-005", dev)))
 
 
 def _stored_secrets(dev: DeviceFacts) -> list[tuple[str, Fact, Any]]:

@@ -40,7 +40,8 @@ def register_check(check_id: str) -> Callable[[Evaluate], Evaluate]:
     return decorator
 
 
-CHECK_MODULES = ("allworx_phones", "allworx_px", "allworx_server", "allworx_wan", "network", "site")
+CHECK_MODULES = ("allworx_phones", "allworx_px", "allworx_recovery", "allworx_server", "allworx_wan", "exposure",
+                 "network", "site")
 
 
 def load_all() -> dict[str, Check]:

@@ -19,7 +19,7 @@ from hardening.model.site import RouterFacts, SiteFacts, SiteInfo
 
 # The checks a router configuration decides, in catalog order; each yields exactly one finding.
 ROUTER_CHECKS = ("AWX-SRV-002", "AWX-SRV-007", "AWX-PHN-003", "AWX-PX-003", "NET-NAT-001", "NET-NAT-002",
-                 "NET-SIP-001", "NET-ALG-001", "NET-UPNP-001", "NET-VLAN-001")
+                 "NET-SIP-001", "NET-ALG-001", "NET-UPNP-001", "NET-VLAN-001", "NET-EXP-001")
 
 
 def _address(value: Any, option: str) -> str:

@@ -208,7 +208,7 @@ def _run(sess: Session, audit: Audit, heartbeat: _Heartbeat, context: AuditConte
                            workers=context.gather_workers, needs=needs, take_attempt=context.take_attempt,
                            options={**context.driver_options, "egress": context.egress_allowed, "policy": policy},
                            outside=probe, on_progress=progress, sensor_events=site.sensor_events,
-                           install_window_open=site.install_window_open)
+                           install_window_open=site.install_window_open, prior_verdicts=site.prior_verdicts)
     heartbeat.progress = {**heartbeat.progress, "phase": "evaluating"}
     results = run_checks(gathered.facts, policy, profile.check_ids())
     inputs.record_host_keys(sess, gathered)
@@ -218,6 +218,7 @@ def _run(sess: Session, audit: Audit, heartbeat: _Heartbeat, context: AuditConte
                             evidence=[e.to_dict() for e in result.evidence]) for result in results]
     sess.add_all(recorded)
     audit.state, audit.finished_at = "completed", utcnow()
+    audit.health = gathered.health              # per device: reached or not, on which channels (engine.health)
     audit.progress = {**heartbeat.progress, "phase": "completed", "gather_seconds": round(gathered.seconds, 3)}
     audit.summary = summaries.completion_summary(sess, audit, recorded)    # once, from the rows in hand
     sess.commit()

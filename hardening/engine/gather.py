@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from device_drivers import egress
+from device_drivers.allworx import credtest
 from device_drivers.exceptions import DriverError
-from device_drivers.facts import DeviceFacts, Fact
+from device_drivers.facts import DeviceFacts
 from device_drivers.inventory import DeviceSpec
 from device_drivers.opener import build_driver, open_device
+from hardening.engine import health
 from hardening.engine.contact import (
     ALLWORX_KINDS,
     EVERYTHING,
@@ -43,6 +45,9 @@ class GatherResult:
     host_key_mismatches: dict[int, dict] = field(default_factory=dict)  # changed keys, refused
     contacted: dict[int, set[str]] = field(default_factory=dict)        # device id -> the needs asked of it
     seconds: float = 0.0
+    # per inventory device (then the outside probe): reached or not, on which channels, why not (engine.health)
+    health: list[dict[str, Any]] = field(default_factory=list)
+    reasons: dict[int | None, str] = field(default_factory=dict)  # device id -> short reason of a driver error
 
 
 @dataclass(frozen=True)
@@ -57,19 +62,18 @@ def _gather_allworx(spec: DeviceSpec, options: dict[str, Any], contact: DeviceCo
     # not opened: gather() opens (and closes) the sessions each channel needs
     driver = build_driver(spec, egress_allowed=options.get("egress"), policy=options.get("policy"),
                           weak_passwords=weak_passwords(), options=options)
+    if not contact.credential_test:
+        return driver.gather(channels=contact.channels)
     known = spec.credentials.get("password")
-    if contact.credential_test and known and known.lower() not in weak_set():
-        # The appliance holds this login's real password and it is not a default: a default cannot get in
-        # (one account), so nothing is guessed live -- guessing could lock the real admin out.
-        facts = driver.gather(channels=contact.channels)
-        if "default_credential_accepted" not in facts.facts:
-            facts.facts["default_credential_accepted"] = Fact(
-                False, "derived", "inventory credential", "the login's stored password is not on the weak list")
-            facts.facts["credential_test"] = Fact({"attempts": 0, "stopped_reason": None,
-                                                   "skipped": "stored password is not a default"},
-                                                  "derived", "inventory credential")
-        return facts
-    return driver.gather(channels=contact.channels, take_attempt=take_attempt if contact.credential_test else None)
+    # The appliance may hold this login's real password, not a default: once it logs in during this audit
+    # (positive evidence it is the account's password), a default cannot get in (one account), so nothing is
+    # guessed -- guessing could lock the real admin out. Until it logs in, nothing is derived from it.
+    # A default accepted before (its list position, remembered by the budget) is tried first.
+    first = credtest.recall(take_attempt, driver.device_key)
+    facts = driver.gather(channels=contact.channels, take_attempt=take_attempt, credtest_first=first,
+                          trust_stored=bool(known) and known.lower() not in weak_set())
+    credtest.remember(take_attempt, driver.device_key, first, driver.credential_result)
+    return facts
 
 
 def _inventory_only(spec: DeviceSpec, options: dict[str, Any]) -> DeviceFacts:
@@ -92,6 +96,7 @@ def _gather_router(spec: DeviceSpec, options: dict[str, Any], result: GatherResu
             config = driver.get_config()
         return RouterFacts(spec.device_id, spec.name, config, source=source)
     except DriverError as exc:          # HostKeyMismatch too: its presented key was recorded above
+        result.reasons[spec.device_id] = health.reason_of(exc)
         return RouterFacts(spec.device_id, spec.name, None, error=str(exc), source=source)
 
 
@@ -108,6 +113,7 @@ def _one(spec: DeviceSpec, job: _Job, result: GatherResult):
             result.contacted[spec.device_id] = {"router_config"}
             return _gather_router(spec, options, result)
     except egress.EgressRefused as exc:     # the opener refused the address before anything was sent
+        result.reasons[spec.device_id] = health.reason_of(exc)
         return _failed(spec, str(exc))
     return None
 
@@ -129,7 +135,7 @@ def gather_site(site: SiteInfo, devices: list[DeviceSpec], *, budget_seconds: fl
     credential test's budget (None: no test); outside: the question to the outside probe, asked alongside
     (its answers, or error records, become facts.outside).
 
-    site_extras: sensor_events, install_window_open (passed through to SiteFacts).
+    site_extras: sensor_events, install_window_open, prior_verdicts (passed through to SiteFacts).
     """
     started = time.monotonic()
     result = GatherResult(SiteFacts(site, **site_extras))
@@ -145,6 +151,10 @@ def gather_site(site: SiteInfo, devices: list[DeviceSpec], *, budget_seconds: fl
     finally:
         pool.shutdown(wait=False, cancel_futures=True)      # a hung driver must not hold the audit
     result.seconds = time.monotonic() - started
+    result.health = health.build(devices, result.facts, job.needs, result.reasons,
+                                 credential_tests=take_attempt is not None,
+                                 outside_target=outside.target if outside is not None else None,
+                                 outside_asked=outside is not None)
     missing = gaps(job.needs, devices, result.facts, result.contacted, credential_tests=take_attempt is not None)
     if missing:
         raise ContactGap("the selected checks need devices this audit did not contact: " + "; ".join(missing))

@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from hardening.model import drift, scoring, waivers
 from hardening.model.catalog import check_meta
@@ -77,24 +77,66 @@ def _previous(sess: Session, audit: Audit) -> Audit | None:
                                            Audit.id < audit.id).order_by(Audit.id.desc()).limit(1))
 
 
+def _since_previous(sess: Session, audit: Audit, rows: list[dict[str, Any]], previous: Audit | None,
+                    read: Callable[[Audit], list[dict[str, Any]]]) -> dict[str, Any]:
+    """Drift since the previous audit. A check that audit did not decide (error, not applicable, not run)
+    is compared with the last audit that decided it, and a failure on a device that audit read only in
+    part, with the last audit that read the device in full (drift.diff's `decided`, `complete`); both
+    are read only when needed. With the device channels that failed or recovered since (health)."""
+    if previous is None:                 # the first audit of a site: every failure is new
+        return {**drift.diff(rows, []), **drift.health_change(audit.health, [])}
+    before = read(previous)
+    by_key = {(r["check_id"], r["device_id"]): r["status"] for r in before}
+    partial = {r["device_id"] for r in before if r["status"] == drift.UNDECIDED}
+    keys = [((r["check_id"], r["device_id"]), r["status"]) for r in rows if r["status"] in drift.DECIDED]
+    pending = {key for key, _ in keys if by_key.get(key) not in drift.DECIDED}
+    partly = {key for key, status in keys if status == "fail" == by_key.get(key) and key[1] in partial}
+    return {**drift.diff(rows, before, _last_decided(sess, audit, pending) if pending else None,
+                         _last_decided(sess, audit, partly, full_read=True) if partly else None),
+            **drift.health_change(audit.health, previous.health)}
+
+
+def _last_decided(sess: Session, audit: Audit, keys: set[tuple[str, Any]],
+                  full_read: bool = False) -> list[dict[str, Any]]:
+    """Per (check, device) of `keys`, its row in the latest completed audit before `audit` that decided
+    it (pass or fail), with "audit_id"; `full_read`: only audits in which none of that device's checks
+    was an error. Results never change once recorded."""
+    where = [AuditResult.status.in_(drift.DECIDED), AuditResult.check_id.in_(sorted({k[0] for k in keys})),
+             Audit.site_id == audit.site_id, Audit.state == "completed", Audit.id < audit.id]
+    if full_read:
+        other = aliased(AuditResult)
+        where.append(~select(other.id).where(other.audit_id == AuditResult.audit_id, other.status == drift.UNDECIDED,
+                                             other.device_id.is_not_distinct_from(AuditResult.device_id)).exists())
+    latest = (select(AuditResult.check_id, AuditResult.device_id, func.max(AuditResult.audit_id).label("audit_id"))
+              .join(Audit, Audit.id == AuditResult.audit_id).where(*where)
+              .group_by(AuditResult.check_id, AuditResult.device_id).subquery())
+    found = sess.scalars(select(AuditResult).join(latest, and_(
+        AuditResult.check_id == latest.c.check_id, AuditResult.audit_id == latest.c.audit_id,
+        AuditResult.device_id.is_not_distinct_from(latest.c.device_id))).order_by(AuditResult.id))
+    return [{**_row(r), "audit_id": r.audit_id} for r in found if (r.check_id, r.device_id) in keys]
+
+
 def summarize(sess: Session, audit: Audit, now: datetime | None = None,
               rows: list[dict[str, Any]] | None = None,
               read: Callable[[Audit], list[dict[str, Any]]] | None = None) -> dict[str, Any]:
-    """Score, counts, overall state and drift (vs the previous audit and the pinned baseline) at `now`.
-    `rows`: the audit's result_rows at `now`, when the caller has them already; `read`: how to get
-    an audit's result_rows at `now` (a RowReader shared between several summaries)."""
+    """Score, counts, overall state, health, problems and drift (vs the previous audit and the pinned
+    baseline) at `now`. The score is withheld and overall UNKNOWN when the evidence cannot carry a
+    verdict (hardening.model.scoring); `health` is the audit's per-device record (None for audits made
+    before it was recorded). `rows`: the audit's result_rows at `now`, when the caller has them already;
+    `read`: how to get an audit's result_rows at `now` (a RowReader shared between several summaries)."""
     now = now or utcnow()
     read = read or (lambda other: result_rows(sess, other, now))
     rows = rows if rows is not None else read(audit)
     previous = _previous(sess, audit)
     baseline = sess.get(SiteBaseline, audit.site_id)
     baseline_audit = sess.get(Audit, baseline.audit_id) if baseline else None
+    health = audit.health
     return {
-        "score": scoring.score(rows), "counts": scoring.counts(rows), "overall": scoring.overall(rows),
+        "score": scoring.score(rows, health), "counts": scoring.counts(rows),
+        "overall": scoring.overall(rows, health), "health": health, "problems": scoring.problems(rows, health),
         "drift": {
             "previous_audit_id": previous.id if previous else None,
-            # the first audit of a site: every failure is new (nothing was known before)
-            "since_previous": drift.diff(rows, read(previous) if previous else []),
+            "since_previous": _since_previous(sess, audit, rows, previous, read),
             "baseline_audit_id": baseline_audit.id if baseline_audit else None,
             "since_baseline": drift.diff(rows, read(baseline_audit)) if baseline_audit else None,
         },

@@ -1,7 +1,10 @@
 """Webhooks: events after each audit, HMAC-signed deliveries, retries with backoff, a delivery log.
 
 Signature: X-AWXH-Signature = "sha256=" + hex(HMAC-SHA256(secret, timestamp + "." + body)), with the
-timestamp in X-AWXH-Timestamp, so a receiver can reject replays. Targets are checked twice: the URL
+timestamp (Unix seconds, new on every attempt) in X-AWXH-Timestamp, so a receiver can reject replays;
+the body is the exact bytes sent (JSON, sorted keys), X-AWXH-Delivery its delivery id (the same on every
+retry: receivers de-duplicate on it) and X-AWXH-Event the event (hardening.jobs.webhook_events). The
+README's "Webhooks" section has a receiver's verification snippet, tested against a real delivery. Targets are checked twice: the URL
 when it is stored (scheme, no credentials, no control characters raw or percent-encoded, and a host
 given as an address, in any spelling, or as localhost must be public unless allowed) and the address
 when a delivery is sent: every resolved address, and again the address actually connected to (DNS
@@ -26,11 +29,11 @@ import urllib3
 from requests.adapters import HTTPAdapter
 from sqlalchemy import select
 
+from hardening.jobs.webhook_events import EVENTS, audit_events  # noqa: F401 (what callers import from here)
 from store.audit_models import Webhook, WebhookDelivery
 from store.models import utcnow
 
 log = logging.getLogger(__name__)
-EVENTS = ("new_failures", "resolved", "audit_error")
 BACKOFF = (30, 120, 600, 1800, 7200)            # seconds before attempt 2, 3, ...; then it is failed
 TIMEOUT = 5.0
 
@@ -226,17 +229,3 @@ def _reschedule(delivery: WebhookDelivery) -> None:
         delivery.state = "failed"
     else:
         delivery.next_attempt_at = utcnow() + timedelta(seconds=BACKOFF[delivery.attempts - 1])
-
-
-def audit_events(summary: dict[str, Any], state: str, error: str = "") -> list[tuple[str, dict]]:
-    """Which events a finished audit raises, with their payloads (summary from hardening.auditdata)."""
-    if state != "completed":
-        return [("audit_error", {"state": state, "error": error})]
-    since = ((summary.get("drift") or {}).get("since_previous")) or {}
-    events = []
-    base = {"overall": summary.get("overall"), "score": summary.get("score")}
-    if since.get("new_failures"):
-        events.append(("new_failures", {**base, "new_failures": since["new_failures"]}))
-    if since.get("resolved"):
-        events.append(("resolved", {**base, "resolved": since["resolved"]}))
-    return events

@@ -2,8 +2,10 @@
 
 Built on the vendor-neutral geometry of firewall.exposure: here live the Allworx roles (Target,
 SiteContext), the policy port sets (PortPolicy) and the catalog check IDs. `forward_triggers` is the one
-place that says which check a forward trips: the network checks and `classify_forwards` both read it.
-Whether a forward is covered by the site's required WAN services is hardening.model.services' answer.
+place that says which Allworx check a forward trips, `forward_exposure` whether NET-EXP-001 (any host,
+any service) fails on it: the network checks and `classify_forwards` read both. Whether a forward is
+covered by the site's required WAN services is hardening.model.services' answer; how bad an exposed
+service is, hardening.model.exposed_services'.
 """
 from __future__ import annotations
 
@@ -15,11 +17,13 @@ from firewall.exposure import external_addresses, inside_reason, is_forward_all,
 from firewall.model import PortForward, PortRange, RouterConfig, to_jsonable
 from firewall.site_context import port_ranges, restriction_within
 from hardening.model.policy import Policy
+from hardening.model.exposed_services import Exposure, ExposurePolicy, forward_text, own_addresses, rate
 from hardening.model.services import RequiredServices, required_services
 
 ROLE_LABELS = {"server_lan": "server LAN", "server_wan": "server WAN", "phone": "phone", "px": "Px Expander"}
 _DEVICE_ROLES = {"allworx_phone": "phone", "px_expander": "px"}
 __all__ = ["ROLE_LABELS", "Target", "SiteContext", "PortPolicy", "is_rtp", "Trigger", "forward_triggers",
+           "EXPOSURE_CHECK", "ExposurePolicy", "Exposure", "forward_exposure",
            "classify_forward", "classify_forwards"]
 
 
@@ -155,16 +159,47 @@ def forward_triggers(fwd: PortForward, ctx: SiteContext, pp: PortPolicy) -> list
     return [t for target in ctx.targets for t in _target_triggers(fwd, target, ctx, pp)]
 
 
+# --- NET-EXP-001: any internet-facing forward no required service covers, by what it reaches ----
+
+EXPOSURE_CHECK = "NET-EXP-001"
+
+
+def forward_exposure(fwd: PortForward, ctx: SiteContext, pp: PortPolicy, services: RequiredServices,
+                     xp: ExposurePolicy, config: RouterConfig | None = None,
+                     triggers: list[Trigger] | None = None, own: frozenset | None = None) -> Exposure:
+    """NET-EXP-001 on one forward: a note when it is disabled, LAN-bound, covered by a required WAN service,
+    or already failed by a more specific check (named); otherwise a fail rated by
+    hardening.model.exposed_services.rate (the worst policy service it reaches). `triggers` and `own`
+    (own_addresses(config)) save recomputing them when the caller has them."""
+    text = forward_text(fwd)
+    inside = inside_reason(fwd, config)
+    if not fwd.enabled or inside:
+        return Exposure("note", f"ignored, {inside or 'rule disabled'}: {text}")
+    coverage = services.forward(fwd)
+    if coverage.covered:
+        return Exposure("note", f"allow-listed (required WAN service {coverage.label}): {text}")
+    triggers = forward_triggers(fwd, ctx, pp) if triggers is None else triggers
+    others = sorted({t.check_id for t in triggers if not t.passed})
+    if others:
+        return Exposure("note", f"reported by {', '.join(others)}: {text}")
+    return rate(fwd, xp, config, own)
+
+
 # --- classification: the verify endpoint, the planner and analyze-config -------------------------
 
 def classify_forward(fwd: PortForward, ctx: SiteContext, pp: PortPolicy, services: RequiredServices,
-                     config: RouterConfig | None = None, *, allow_list: bool = True) -> dict[str, Any]:
+                     config: RouterConfig | None = None, *, allow_list: bool = True,
+                     xp: ExposurePolicy | None = None, own: frozenset | None = None) -> dict[str, Any]:
     """One forward: the model fields plus classification, reasons, the checks it trips and its allow-listing.
 
     With `allow_list` (the default, what every caller uses) a dangerous forward covered by the site's
     required WAN services is "expected": kept, what the checks say becomes `advice`, never a removal
-    candidate. allow_list=False gives the exposure verdict alone (what the checks say)."""
+    candidate. allow_list=False gives the exposure verdict alone (what the checks say). A forward that
+    NET-EXP-001 fails on lists it in `check_ids` with its `severity` and the policy `services` it reaches
+    (its classification stays what the Allworx rules say: an unexpected RDP forward is "unexpected")."""
     triggers = [t for t in forward_triggers(fwd, ctx, pp) if not t.passed]
+    xp = ExposurePolicy.from_policy(None) if xp is None else xp
+    exposure = forward_exposure(fwd, ctx, pp, services, xp, config, triggers, own)
     coverage = services.forward(fwd)
     inside = inside_reason(fwd, config)
     notes = list(coverage.notes)
@@ -188,11 +223,15 @@ def classify_forward(fwd: PortForward, ctx: SiteContext, pp: PortPolicy, service
     if verdict in ("expected", "unexpected") and fwd.kind == "upnp_dynamic":
         reasons.append("UPnP/NAT-PMP dynamic mapping: made by a LAN host, not in the configuration")
     live = fwd.enabled and not inside
+    failed = exposure.status == "fail"
+    reasons += [f"{EXPOSURE_CHECK} {exposure.reason}"] if failed else []
+    check_ids = {t.check_id for t in triggers} | ({EXPOSURE_CHECK} if failed else set())
     return {**to_jsonable(fwd), "classification": verdict, "reasons": reasons,
-            "check_ids": sorted({t.check_id for t in triggers}) if live else [],
+            "check_ids": sorted(check_ids) if live else [],
             "targets": sorted({t.target.label for t in triggers}), "restricted": is_restricted(fwd),
             "internet_facing": not inside, "external_addresses": external_addresses(fwd, config),
-            "allow_listed": coverage.label, "advice": advice}
+            "allow_listed": coverage.label, "advice": advice,
+            "severity": exposure.severity, "services": list(exposure.services)}
 
 
 def classify_forwards(config: RouterConfig, site: Any, policy: Any = None, *,
@@ -204,5 +243,6 @@ def classify_forwards(config: RouterConfig, site: Any, policy: Any = None, *,
     policy = Policy() if policy is None else policy
     ctx = site if isinstance(site, SiteContext) else SiteContext.from_site_facts(site)
     pp, services = PortPolicy.from_policy(policy), required_services(ctx.required_wan_services, policy)
-    return [{"index": i, **classify_forward(fwd, ctx, pp, services, config, allow_list=allow_list)}
+    xp, own = ExposurePolicy.from_policy(policy), own_addresses(config)
+    return [{"index": i, **classify_forward(fwd, ctx, pp, services, config, allow_list=allow_list, xp=xp, own=own)}
             for i, fwd in enumerate(config.forwards)]

@@ -20,6 +20,7 @@ th{background:#f6f8fa;font-weight:600}.sev{font-weight:600;text-transform:upperc
 .critical{color:#b42318}.high{color:#c4320a}.medium{color:#b54708}.low{color:#475467}.info{color:#475467}
 code,pre{font:12px ui-monospace,Menlo,Consolas,monospace;background:#f6f8fa;border-radius:4px}
 pre{padding:.4rem .6rem;white-space:pre-wrap;margin:.3rem 0 0}.muted{color:#5b6776}
+.withheld{border:2px solid #b54708;border-radius:8px;padding:.6rem 1rem;color:#7a2e0e;background:#fffaeb}
 @media print{body{margin:0;max-width:none}h2{break-after:avoid}tr{break-inside:avoid}.card{break-inside:avoid}}
 """
 
@@ -69,20 +70,46 @@ def _list(items: list[dict[str, Any]], empty: str) -> str:
                             f"{_e(i.get('title') or i.get('message'))}</li>" for i in items) + "</ul>"
 
 
+def _unreached(health: list[dict[str, Any]] | None) -> str:
+    """The devices the audit needed and did not reach, then the channels that failed on the others."""
+    if health is None:
+        return "<p class='muted'>Device health was not recorded for this audit.</p>"
+    down = [h for h in health if h.get("reached") is False]
+    partly = [h for h in health if h.get("reached") is not False
+              and any(c.get("state") == "failed" for c in (h.get("channels") or {}).values())]
+    if not down and not partly:
+        return "<p>Every device the audit needed answered.</p>"
+
+    def row(h: dict[str, Any]) -> str:
+        failed = "; ".join(f"{name}: {c.get('reason') or 'failed'}" for name, c in (h.get("channels") or {}).items()
+                           if c.get("state") == "failed")
+        state = "not reached" if h.get("reached") is False else "partly read"
+        return (f"<tr><td>{_e(h.get('name'))}</td><td>{_e(h.get('kind'))}</td><td>{_e(h.get('address'))}</td>"
+                f"<td><b>{_e(state)}</b>: {_e(h.get('reason'))}</td><td>{_e(failed)}</td></tr>")
+    body = "".join(row(h) for h in down + partly)
+    return ("<table id='unreached'><tr><th>Device</th><th>Kind</th><th>Address</th><th>State</th>"
+            f"<th>Channels that failed</th></tr>{body}</table>")
+
+
 def render(summary: dict[str, Any], fixed: list[dict[str, Any]] | None = None) -> str:
     rows, score, counts = summary["results"], summary["score"], summary["counts"]
     since = (summary.get("drift") or {}).get("since_previous") or {}
     undecided = [r for r in rows if r["status"] in ("error", "manual", "not_applicable")]
+    withheld = score.get("withheld")
+    shown = "withheld" if withheld else score["raw"]
+    banner = f'<p class="withheld" id="withheld">Score withheld: {_e(withheld)}</p>' if withheld else ""
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>Allworx security audit - {_e(summary['site']['name'])}</title><style>{CSS}</style></head><body>
 <h1>Allworx security audit: {_e(summary['site']['name'])}</h1>
 <div class="meta">Audit {_e(summary['audit_id'])} ({_e(summary['profile'])} profile), finished {_e(summary['finished_at'])}</div>
 <div class="cards">
 <div class="card">Overall<b class="{_e(summary['overall'])}">{_e(summary['overall'])}</b></div>
-<div class="card">Hardening index<b id="score">{_e(score['raw'])}</b><span class="muted">/ 100; with waivers {_e(score['waived'])}</span></div>
+<div class="card">Hardening index<b id="score">{_e(shown)}</b><span class="muted">{'no index: see below' if withheld else f"/ 100; with waivers {_e(score['waived'])}"}</span></div>
 <div class="card">Failing<b>{_e(sum(counts['failing_by_severity'].values()))}</b><span class="muted">{_e(counts['pass'])} passed, {_e(counts['waived'])} waived</span></div>
 <div class="card">Not decided<b>{_e(len(undecided))}</b><span class="muted">errors, manual, n/a</span></div>
 </div>
+{banner}
+<h2>Devices not reached</h2>{_unreached(summary.get('health'))}
 <h2>What failed and why</h2>{_failures(rows)}
 <h2>New since the last audit</h2>{_list(since.get('new_failures') or [], 'Nothing new failed since the last audit.')}
 <h2>Resolved since the last audit</h2>{_list(since.get('resolved') or [], 'Nothing was resolved since the last audit.')}
@@ -90,5 +117,7 @@ def render(summary: dict[str, Any], fixed: list[dict[str, Any]] | None = None) -
 <h2>Waivers (accepted risks)</h2>{_waivers(rows)}
 <h2>Not decided</h2>{_list([{**r, 'title': f"{r['status']}: {r['message']}"} for r in undecided], 'Every check was decided.')}
 <p class="muted">The hardening index weighs decided checks by severity (critical 10, high 5, medium 3, low 1);
-errors, manual and not-applicable checks are left out, so an unreachable device never raises it.</p>
+manual and not-applicable checks are left out. When a device the audit needed was not reached, or a check
+that carries weight could not be decided, no index is given (it is withheld): a score built on missing
+evidence would only look better than the site is.</p>
 </body></html>"""

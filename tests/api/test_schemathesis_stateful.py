@@ -13,8 +13,9 @@ for a site or device is accepted as If-Match.
 
 Deterministic as far as a live server allows: fixed seeds, no example database, and every scenario
 starts from the same seeded database (a scenario's writes would otherwise change what the next one
-draws). Bounded: AWXH_STATEFUL_SCENARIOS scenarios (default 30: twice that for the site chains,
-half for tokens and webhooks) of up to AWXH_STATEFUL_STEPS steps (default 20).
+draws). Bounded: AWXH_STATEFUL_SCENARIOS scenarios (default 30: twice that for the site chains and
+for every operation, whose deeper chains (site -> device -> audit -> results) need the draws; half for
+tokens and webhooks) of up to AWXH_STATEFUL_STEPS steps (default 20).
 """
 import atexit
 import copy
@@ -42,7 +43,7 @@ from tests.api.spec_exclusions import DEVICE_CONTACT, SEMANTIC, negates_authoriz
 
 SPEC = Path(__file__).resolve().parents[2] / "openapi" / "openapi.json"
 SPEC_DOC = json.loads(SPEC.read_text(encoding="utf-8"))
-SCENARIOS = int(os.environ.get("AWXH_STATEFUL_SCENARIOS", "30"))        # AllWorkflows; LinkedWorkflows 2x
+SCENARIOS = int(os.environ.get("AWXH_STATEFUL_SCENARIOS", "30"))        # Linked- and AllWorkflows 2x
 STEPS_PER_SCENARIO = int(os.environ.get("AWXH_STATEFUL_STEPS", "20"))
 
 # Resources with ETags: an ETag the API returned (and nothing changed since) must be accepted.
@@ -317,7 +318,7 @@ def test_admin_workflows():
 
 def test_all_workflows():
     """The spec's links and those schemathesis infers from ids in responses: every operation in play."""
-    _run(AllWorkflows, SCENARIOS)
+    _run(AllWorkflows, 2 * SCENARIOS)
     called = {(m, p) for m, p, _code in STEPS}
     every = {(m.upper(), p) for p, ops in SPEC_DOC["paths"].items() for m in ops
              if m in ("get", "post", "put", "delete") and not p.startswith(("/api/v1/health", "/metrics",

@@ -121,10 +121,13 @@ def test_no_budget_means_no_login_test_and_no_gap():
     result = gather_site(SiteInfo("s"), [PBX], options={"egress": None}, needs=needs)
     [dev] = result.facts.devices
     assert dev.errors == {} and "credential_test" not in dev.facts and dev.get("admin_password") is not None
-    strong = DeviceSpec(1, "allworx_server", "pbx", "127.0.0.1", credentials={"password": "Tq8!vR2#pLm6wZ9x"})
+    # issue 13: a strong stored password decides nothing until it logs in during the audit; nothing listens
+    # here, so nothing is derived (it used to pass from the inventory alone, after 0 attempts)
+    strong = DeviceSpec(1, "allworx_server", "pbx", "127.0.0.1", ports={"web_admin": _closed_port()},
+                        credentials={"password": "Tq8!vR2#pLm6wZ9x"})
     [dev] = gather_site(SiteInfo("s"), [strong], options={"egress": None}, needs=needs).facts.devices
-    assert dev.get("default_credential_accepted").value is False             # decided from the inventory
-    assert dev.get("default_credential_accepted").provenance == "derived"
+    assert dev.get("default_credential_accepted") is None
+    assert "Connection refused" in dev.errors["credential_test"]
 
 
 def test_a_device_out_of_time_is_an_error_not_a_gap(monkeypatch):

@@ -225,7 +225,8 @@ def test_classify_forwards_from_site_facts():
                         (4, "dangerous"), (5, "internal"), (6, "expected")]
     assert out[1]["check_ids"] == ["AWX-SRV-002", "AWX-SRV-007"]
     assert out[1]["source_ref"]["line"] == 20 and out[1]["external_ports"] == ["8080"]
-    assert out[3]["check_ids"] == [] and out[4]["check_ids"] == []
+    # issue 13: a DMZ host is an exposure of every port whatever it points at (NET-EXP-001, critical)
+    assert out[3]["check_ids"] == [] and out[4]["check_ids"] == ["NET-EXP-001"]
     assert "every port" in out[4]["reasons"][0]
 
 

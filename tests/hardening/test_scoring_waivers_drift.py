@@ -12,17 +12,22 @@ def row(check_id, status, severity="high", device_id=1, waived=False):
 def test_score_weighs_decided_results_only():
     rows = [row("A", "pass", "critical"), row("B", "fail", "high"), row("C", "error", "critical"),
             row("D", "not_applicable", "critical"), row("E", "manual", "high"), row("F", "pass", "info")]
-    s = scoring.score(rows)
-    assert s["raw"] == round(100 * 10 / 15, 1)
+    # the weighting itself, over the decided rows (C's error withholds the site's score: see below)
+    raw, _waived = scoring.decided_index(rows)
+    assert raw == round(100 * 10 / 15, 1)
     rows[1]["waived"] = True
-    assert scoring.score(rows)["waived"] == 100.0 and scoring.score(rows)["raw"] == round(100 * 10 / 15, 1)
+    assert scoring.decided_index(rows) == (round(100 * 10 / 15, 1), 100.0)
+    s = scoring.score(rows)
+    assert s["raw"] is None and s["waived"] is None and "C" in s["withheld"]
 
 
 def test_an_unreachable_device_never_raises_the_score():
     base = [row("A", "pass", "high"), row("B", "fail", "high", device_id=2)]
     unreachable = [row("A", "pass", "high"), row("B", "error", "high", device_id=2)]
-    assert scoring.score(unreachable)["raw"] == 100.0
-    assert scoring.overall(unreachable) == "WARNING"          # the error is still visible
+    # issue 13: the score is withheld, not 100 (it used to rise from 50 to 100 when B became an error)
+    assert scoring.score(unreachable)["raw"] is None and "B on d2" in scoring.score(unreachable)["withheld"]
+    assert scoring.overall(unreachable) == "UNKNOWN"          # no verdict on missing evidence
+    assert scoring.score(base)["raw"] == 50.0
     assert scoring.overall(base) == "CRITICAL"
 
 

@@ -133,3 +133,90 @@ def test_upgrade_from_the_previous_release_keeps_everything_and_fills_the_new_co
     assert [(w["id"], w["state"], w["expires_at"], w["device_id"]) for w in waivers] == [(5, "active", None, 3)]
     rows = client.get("/api/v1/audits/11/results", headers=headers).json
     assert rows[0]["check_id"] == "AWX-SRV-004" and rows[0]["waived"] is True
+
+
+def test_upgrade_to_credential_memory_keeps_the_budget_and_the_verdicts_and_starts_empty(tmp_path):
+    """0006 on a database as revision 0005 left it (a real site, an audit with a login verdict, today's
+    attempt count): nothing existing changes, the memory table starts empty and works."""
+    from datetime import date
+
+    from app import create_app
+    from hardening.engine.inputs import prior_verdicts
+    from hardening.jobs.credbudget import PersistentAttemptBudget
+    data_dir = tmp_path / "d"
+    url = _previous_release_db(data_dir)
+    _upgrade_to(url, "0005")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO credential_attempts (device_key, day, count) VALUES "
+                          "('allworx_server:192.168.1.10', '2026-11-20', 4)"))
+        conn.execute(text("INSERT INTO audit_results (id, audit_id, check_id, device_id, status, severity, target,"
+                          " message, provenance, evidence) VALUES (2, 11, 'AWX-SRV-005', 3, 'fail', 'critical', 'pbx',"
+                          " 'the server admin login accepted a default or trivial password', 'observed', '[]')"))
+        before = conn.execute(text("SELECT * FROM credential_attempts")).all()
+    engine.dispose()
+
+    app = create_app({"DATA_DIR": str(data_dir), "TESTING": True})        # migrates on start
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == _head()
+        assert conn.execute(text("SELECT * FROM credential_attempts")).all() == before
+        assert conn.execute(text("SELECT count(*) FROM credential_memory")).scalar() == 0
+    engine.dispose()
+    budget = PersistentAttemptBudget(app.extensions["db"], 6, today=lambda: date(2026, 11, 20))
+    assert budget.used("allworx_server:192.168.1.10") == 4 and budget.recall("allworx_server:192.168.1.10") is None
+    budget.remember("allworx_server:192.168.1.10", 1)
+    assert budget.recall("allworx_server:192.168.1.10") == 1
+    budget.remember("allworx_server:192.168.1.10", None)
+    assert budget.recall("allworx_server:192.168.1.10") is None
+    with app.extensions["db"].session() as sess:
+        verdict = prior_verdicts(sess, 7)[("AWX-SRV-005", 3)]
+    assert (verdict.status, verdict.audit_id, verdict.decided_on) == ("fail", 11, "2026-11-20")
+
+
+def test_upgrade_to_audit_health_keeps_audits_and_leaves_their_health_unrecorded(tmp_path):
+    """0005 on a database as revision 0004 left it (a real site, a completed audit with its stored summary,
+    a waived result): nothing existing changes; the old audit's health is NULL ("not recorded"), which its
+    summary, the audit answer and the site status show as null without inventing a device list."""
+    from api.auth import new_token
+    from app import create_app
+    from store.audit_models import Audit
+    data_dir = tmp_path / "d"
+    url = _previous_release_db(data_dir)
+    _upgrade_to(url, "0004")
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        before = conn.execute(text("SELECT * FROM audits ORDER BY id")).all()
+        assert "health" not in conn.execute(text("SELECT * FROM audits")).keys()
+    engine.dispose()
+
+    app = create_app({"DATA_DIR": str(data_dir), "TESTING": True})        # migrates on start
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == _head()
+        now = conn.execute(text("SELECT * FROM audits ORDER BY id")).all()
+        assert [tuple(r)[:len(before[0])] for r in now] == [tuple(r) for r in before]
+        assert conn.execute(text("SELECT health FROM audits")).scalars().all() == [None]
+    engine.dispose()
+
+    with app.app_context(), app.extensions["db"].session() as sess:
+        _row, token = new_token(sess, "after-upgrade", "read")
+        sess.commit()
+    client, headers = app.test_client(), {"Authorization": f"Bearer {token}"}
+    audit = client.get("/api/v1/audits/11", headers=headers).json
+    assert audit["health"] is None and audit["summary"]["health"] is None
+    assert audit["summary_at_completion"] == {"score": {"raw": 40}}          # stored once, never recomputed
+    # the one result (AWX-SRV-004, high, fail) is waived: raw 0, waived 100, no withholding, nothing named
+    assert audit["summary"]["score"]["raw"] == 0.0 and audit["summary"]["score"]["waived"] == 100.0
+    assert "withheld" not in audit["summary"]["score"] and audit["summary"]["problems"] == []
+    assert audit["summary"]["overall"] == "OK"
+    status = client.get("/api/v1/sites/7/status", headers=headers).json
+    assert status["overall"] == "OK" and status["score"]["raw"] == 0.0 and status["health"] is None
+
+    entry = {"device_id": 3, "name": "pbx", "kind": "allworx_server", "address": "192.168.1.10", "reached": False,
+             "reason": "timed out", "channels": {"web": {"state": "failed", "reason": "timed out", "detail": "x"}}}
+    with app.app_context(), app.extensions["db"].session() as sess:     # the new column keeps a list
+        sess.add(Audit(id=12, site_id=7, state="completed", health=[entry], summary={}))
+        sess.commit()
+    with app.app_context(), app.extensions["db"].session() as sess:
+        assert sess.get(Audit, 12).health == [entry]
