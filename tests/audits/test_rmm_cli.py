@@ -4,56 +4,26 @@ log lines), UNKNOWN with the reason named, N-able's code on the line; sites foun
 from __future__ import annotations
 
 import math
-import socket
 import subprocess
 import sys
-import threading
 from pathlib import Path
 from typing import Iterator
 
-import paramiko
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from device_drivers.routers import Timeouts
 from store.models import Site
+from tests.ssh_stub import refusing_ssh_server
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-class _RefuseLogin(paramiko.ServerInterface):
-    def get_allowed_auths(self, username):
-        return "password"
-
-    def check_auth_password(self, username, password):
-        return paramiko.AUTH_FAILED
 
 
 @pytest.fixture
 def refusing_router() -> Iterator[int]:
     """A real SSH server on loopback that completes the key exchange and refuses every login."""
-    key = paramiko.RSAKey.generate(2048)
-    server = socket.create_server(("127.0.0.1", 0))
-    transports = []
-
-    def serve():
-        while True:
-            try:
-                conn, _ = server.accept()
-            except OSError:
-                return
-            transport = paramiko.Transport(conn)
-            transport.add_server_key(key)
-            transports.append(transport)
-            try:
-                transport.start_server(server=_RefuseLogin())
-            except (paramiko.SSHException, EOFError, OSError):
-                pass
-    threading.Thread(target=serve, daemon=True).start()
-    yield server.getsockname()[1]
-    server.close()
-    for transport in transports:
-        transport.close()
+    with refusing_ssh_server() as (port, _key, _iface):
+        yield port
 
 
 def _check(app, *args):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 import socket
 import subprocess
-import threading
 from pathlib import Path
 from typing import Iterator
 
@@ -25,6 +24,7 @@ from device_drivers.hostkeys import pin_from_key
 from device_drivers.inventory import DeviceSpec
 from device_drivers.opener import build_driver, open_device
 from device_drivers.routers import NetmikoRouterDriver, Timeouts
+from tests.ssh_stub import RefuseLogins, refusing_ssh_server
 
 ROOT = Path(__file__).resolve().parents[2]
 ROUTER_TYPES = sorted(k for k in DRIVERS if k not in opener.ALLWORX_KINDS)
@@ -205,43 +205,10 @@ def test_the_driver_is_closed_when_the_block_raises(stub):
 
 # ---- host keys: a real SSH key exchange (paramiko server on loopback) ---------------------------
 
-class _KexOnly(paramiko.ServerInterface):
-    def __init__(self):
-        self.auth_attempts = 0
-
-    def get_allowed_auths(self, username):
-        return "password"
-
-    def check_auth_password(self, username, password):
-        self.auth_attempts += 1
-        return paramiko.AUTH_FAILED
-
-
 @pytest.fixture
-def ssh_server() -> Iterator[tuple[int, dict, _KexOnly]]:
-    key = paramiko.RSAKey.generate(2048)
-    iface = _KexOnly()
-    server = socket.create_server(("127.0.0.1", 0))
-    transports = []
-
-    def serve():
-        while True:
-            try:
-                conn, _ = server.accept()
-            except OSError:
-                return
-            transport = paramiko.Transport(conn)
-            transport.add_server_key(key)
-            transports.append(transport)
-            try:
-                transport.start_server(server=iface)
-            except (paramiko.SSHException, EOFError, OSError):
-                pass
-    threading.Thread(target=serve, daemon=True).start()
-    yield server.getsockname()[1], pin_from_key(key), iface
-    server.close()
-    for transport in transports:
-        transport.close()
+def ssh_server() -> Iterator[tuple[int, dict, RefuseLogins]]:
+    with refusing_ssh_server() as (port, key, iface):
+        yield port, pin_from_key(key), iface
 
 
 def test_a_real_changed_key_is_parked_and_no_credentials_are_sent(ssh_server):
