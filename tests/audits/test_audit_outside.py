@@ -2,7 +2,6 @@
 the ports the outside-facing checks judge, its answers are `observed` evidence, and a probe that fails
 is an explicit error record the checks never pass on."""
 import socket
-import time
 
 import pytest
 
@@ -14,6 +13,7 @@ from hardening.model.policy import Policy
 from hardening.model.site import SiteInfo
 from simulator import start_site
 from simulator.seed import flask_call, seed_site
+from tests.audits.test_audit_api import _wait as wait_for_audit
 
 WAN = "203.0.113.10"
 OUTSIDE_CHECKS = ("AWX-SRV-003", "AWX-SRV-007", "AWX-WAN-002")
@@ -29,10 +29,7 @@ def _seed(client, auth, preset):
 def _run(client, auth, site_id, profile="baseline"):
     resp = client.post(f"/api/v1/sites/{site_id}/audits", json={"profile": profile}, headers=auth("audit"))
     assert resp.status_code == 202, resp.json
-    deadline = time.monotonic() + 60
-    while (done := client.get(resp.headers["Location"], headers=auth("read")).json)["state"] in ("queued", "running"):
-        assert time.monotonic() < deadline, done
-        time.sleep(0.05)
+    done = wait_for_audit(client, auth, resp.headers["Location"], timeout=60)
     assert done["state"] == "completed", done
     rows = client.get(f"{resp.headers['Location']}/results", headers=auth("read")).json
     return {r["check_id"]: r for r in rows if r["check_id"] in OUTSIDE_CHECKS}

@@ -4,8 +4,6 @@ the simulator on loopback (the WAN ports 8080 and 1723 mapped to the simulator's
 judge is what the wire said."""
 from __future__ import annotations
 
-import time
-
 import pytest
 import requests
 
@@ -16,6 +14,7 @@ from hardening.model.policy import Policy
 from hardening.model.site import SiteInfo
 from simulator import start_site
 from simulator.seed import flask_call, seed_site
+from tests.audits.test_audit_api import _wait as wait_for_audit
 
 WAN = "203.0.113.10"
 MINE = ("AWX-SRV-008", "AWX-SRV-009", "NET-VPN-001")
@@ -55,10 +54,7 @@ def audit(client, auth, site, preset):
                         site_fields={"required_wan_services": ["sip", "vpn"], "wan_addresses": [WAN]})
     resp = client.post(f"/api/v1/sites/{site_id}/audits", json={"profile": "baseline"}, headers=auth("audit"))
     assert resp.status_code == 202, resp.json
-    deadline = time.monotonic() + 60
-    while (done := client.get(resp.headers["Location"], headers=auth("read")).json)["state"] in ("queued", "running"):
-        assert time.monotonic() < deadline, done
-        time.sleep(0.05)
+    done = wait_for_audit(client, auth, resp.headers["Location"], timeout=60)
     assert done["state"] == "completed", done
     rows = client.get(f"{resp.headers['Location']}/results", headers=auth("read")).json
     return done, {r["check_id"]: r for r in rows if r["check_id"] in MINE}
