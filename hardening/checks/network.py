@@ -45,6 +45,9 @@ def _admin_inputs(facts: SiteFacts, pp: PortPolicy) -> Verdict:
             ev = Evidence(f"WAN Admin is {state} on {dev.name or dev.address}", fact.excerpt, fact.source,
                           fact.provenance)
             (verdict.fails if fact.value is True else verdict.notes).append(ev)
+        elif "web" in dev.errors:            # asked for and not read: WAN Admin is unknown, never "off"
+            verdict.errors.append(Evidence(f"WAN Admin not read on {dev.name or dev.address}: web: "
+                                           f"{dev.errors['web']}", source="device:web", provenance="device"))
     ports = [p for rng in pp.admin for p in range(rng.lo, rng.hi + 1)][:64]
     for port in ports:
         key = f"tcp/{port}"

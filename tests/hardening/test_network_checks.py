@@ -382,3 +382,19 @@ def test_vlan_subnet_from_l3_interface_and_overlap_with_data():
     assert run("NET-VLAN-001", facts(phones=(PHONE,), config=config)).status == "fail"
     shared = _vlans(DATA, Vlan(20, "voice", subnet="192.168.1.0/24", voice=True))
     assert "overlaps data VLAN 1" in run("NET-VLAN-001", facts(phones=(), config=shared)).message
+
+
+def test_srv007_is_an_error_when_the_web_read_that_shows_wan_admin_failed():
+    """No router in the inventory and the server's web login failed: WAN Admin is unknown, so AWX-SRV-007
+    cannot say the admin page is not exposed (it was not_applicable: "no router in inventory")."""
+    from device_drivers.facts import DeviceFacts
+    from hardening.checks.registry import run_checks
+    from hardening.model.policy import Policy
+    from hardening.model.site import SiteFacts, SiteInfo
+    server = DeviceFacts(1, "allworx_server", "pbx", "192.168.1.10", errors={"web": "authentication failed"})
+    [result] = run_checks(SiteFacts(SiteInfo(), [server], []), Policy(), ["AWX-SRV-007"])
+    assert result.status == "error"
+    assert "WAN Admin not read on pbx: web: authentication failed" in result.message
+    server.errors.clear()
+    [result] = run_checks(SiteFacts(SiteInfo(), [server], []), Policy(), ["AWX-SRV-007"])
+    assert result.status == "not_applicable"          # web not asked for (e.g. network-only): no router, no verdict
