@@ -11,7 +11,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 PROTOCOLS = ("tcp", "udp", "tcp_udp", "any")          # anything else is "other:<name>"
-FORWARD_KINDS = ("static_pat", "static_1to1", "dnat", "dmz", "upnp_dynamic", "runtime_translation")
+FORWARD_KINDS = ("static_pat", "static_1to1", "dnat", "dmz", "upnp_dynamic", "runtime_translation",
+                 "ipv6_pinhole")                      # an IPv6 allow rule to an inside host (no NAT)
+# What an Unparsed item was: each names the checks whose verdict it could change (hardening decides which).
+UNPARSED_CONSTRUCTS = ("nat", "forward", "filter", "helper", "upnp", "vlan", "address_list", "interface")
 
 
 class ParseError(ValueError):
@@ -59,7 +62,8 @@ class PortForward:
     internal_ports: list[PortRange] | None = None   # None = same as external
     enabled: bool = True
     comment: str = ""
-    source_restriction: list[str] | None = None     # None = any source
+    source_restriction: list[str] | None = None     # None = any source; members of named lists resolved
+    source_exclusions: list[str] | None = None      # negated sources (`!10.0.0.1`): any source but these
     source_ref: SourceRef = field(default_factory=SourceRef)
 
     def covers_all_ports(self) -> bool:
@@ -150,6 +154,16 @@ class ParseWarning:
 
 
 @dataclass
+class Unparsed:
+    """A construct the parser saw but did not fully understand: it never silently passes a check."""
+    command: str
+    line: int | None
+    text: str
+    construct: str                          # one of UNPARSED_CONSTRUCTS
+    reason: str                             # what was expected, in words a person can act on
+
+
+@dataclass
 class RouterConfig:
     platform: str
     forwards: list[PortForward] = field(default_factory=list)
@@ -161,6 +175,7 @@ class RouterConfig:
     hostname: str = ""
     version: str = ""
     warnings: list[ParseWarning] = field(default_factory=list)
+    unparsed: list[Unparsed] = field(default_factory=list)
     commands: list[str] = field(default_factory=list)     # which outputs were read
 
     def to_dict(self) -> dict[str, Any]:
@@ -173,6 +188,7 @@ class RouterConfig:
         self.switchports += other.switchports
         self.interfaces += other.interfaces
         self.warnings += other.warnings
+        self.unparsed += other.unparsed
         self.commands += other.commands
         for name in ("upnp", "sip_alg"):
             if getattr(other, name).enabled is not None:
@@ -208,5 +224,6 @@ def parse_ports(text: str, sep: str = ",") -> list[PortRange]:
 
 
 __all__ = ["PROTOCOLS", "FORWARD_KINDS", "ParseError", "PortRange", "SourceRef", "PortForward",
-           "Vlan", "SwitchPort", "Interface", "FeatureState", "ParseWarning", "RouterConfig",
+           "Vlan", "SwitchPort", "Interface", "FeatureState", "ParseWarning", "Unparsed", "UNPARSED_CONSTRUCTS",
+           "RouterConfig",
            "to_jsonable", "parse_ports", "asdict"]
