@@ -27,7 +27,13 @@ class DefaultConfig:
     ENCRYPTION_KEY = ""                     # default: <DATA_DIR>/secret.key (0600), created on first start
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024    # bigger bodies get 413 before any parsing (configs can be large)
     AUTH_FAILURE_LIMIT = 10                 # failed auths per client address ...
-    AUTH_FAILURE_WINDOW_SECONDS = 300       # ... within this window, then 429
+    AUTH_FAILURE_WINDOW_SECONDS = 300       # ... within this window, then 429 (for failures only: a valid
+                                            # token is never refused because others failed from its address)
+    TRUSTED_PROXY_HOPS = 0                  # reverse proxies in front (TLS terminator: 1); their
+                                            # X-Forwarded-For then names the client. 0: the peer is the client
+    AUDIT_LOG_MAX_ROWS = 100_000            # newest entries kept (~20 MB); older ones roll out, and every
+                                            # entry also goes to the log (journald keeps the long history)
+    REQUEST_COUNTER_RETENTION_DAYS = 7      # per-minute counts of unauthenticated / unrouted requests
     ROLE = "appliance"                      # or "probe": the outside vantage point (same software)
     AUDITS_IN_PARALLEL = 2                  # per process; one site never has two at once
     AUDITS_SYNCHRONOUS = False              # run in the request (only for scripts and tests)

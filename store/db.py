@@ -28,6 +28,9 @@ class Database:
         self.engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, pool_size=16,
                                     max_overflow=48)
         event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.file = sqlite_file(url)
+        if self.file is not None:
+            event.listen(self.engine, "connect", lambda *_: make_private(self.file))
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
 
     def session(self) -> Session:
@@ -43,6 +46,38 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
+PRIVATE = 0o600
+SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal")
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The database file of a sqlite:/// URL (None for memory or another database)."""
+    from sqlalchemy.engine import make_url
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
+
+
+def make_private(path: Path) -> None:
+    """The database and its WAL, shared-memory and journal files readable by this user only, whatever the
+    data directory's mode and the umask: they hold encrypted secrets, token hashes and the audit log.
+    SQLite gives new -wal/-shm files the database file's mode; existing ones are set here."""
+    for suffix in SQLITE_COMPANIONS:
+        companion = Path(f"{path}{suffix}")
+        try:
+            if companion.stat().st_mode & 0o777 != PRIVATE:
+                os.chmod(companion, PRIVATE)
+        except FileNotFoundError:
+            continue
+
+
+def create_private(path: Path) -> None:
+    """Create the file 0600 before anything else opens it (SQLite would create it with the umask's mode)."""
+    os.close(os.open(path, os.O_CREAT | os.O_RDONLY, PRIVATE))
+    make_private(path)
+
+
 def database_url(data_dir: str, configured: str = "") -> str:
     return configured or f"sqlite:///{Path(data_dir) / 'appliance.db'}"
 
@@ -55,9 +90,15 @@ def migrate(url: str, lock_dir: str) -> None:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("sqlalchemy.url", url)
-    with open(Path(lock_dir) / ".migrate.lock", "w") as lock:
+    database = sqlite_file(url)
+    lock_path = Path(lock_dir) / ".migrate.lock"
+    with os.fdopen(os.open(lock_path, os.O_CREAT | os.O_WRONLY, PRIVATE), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
+        if database is not None:
+            create_private(database)
         command.upgrade(cfg, "head")
+        if database is not None:
+            make_private(database)
 
 
 def disk_full(exc: BaseException) -> bool:

@@ -94,6 +94,16 @@ class AuditLogEntry(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
+class RequestCounter(Base):
+    """Requests nobody authenticated (refused, unrouted), counted per minute and status instead of logged
+    one row each: a flood of them cannot grow the database beyond a row per minute and status."""
+    __tablename__ = "request_counters"
+    minute: Mapped[datetime] = mapped_column(primary_key=True)         # UTC, seconds cut off
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)    # unauthenticated | unrouted
+    status_code: Mapped[int] = mapped_column(primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)
+
+
 class AuthFailure(Base):
     """Failed authentications per client address in the current window (shared by all workers)."""
     __tablename__ = "auth_failures"

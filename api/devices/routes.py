@@ -1,13 +1,23 @@
 """Device CRUD, write-only credentials, and SSH host-key acceptance."""
 from __future__ import annotations
 
+from flask import request
 from flask.views import MethodView
 from flask_smorest import abort
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from api.common import commit_or_409, get_or_404
-from api.devices.schemas import CredentialsSchema, DeviceQueryArgsSchema, DeviceSchema
+from api.devices.changes import UNSET, apply_host_key, delete_unless_busy, echoed_read_only_fields, refuse_if_busy
+from api.devices.schemas import (
+    READ_ONLY_FIELDS,
+    CredentialsSchema,
+    DeviceQueryArgsSchema,
+    DeviceSchema,
+    DeviceUpdateSchema,
+    HostKeyAcceptSchema,
+)
 from api.extensions import ETAG, ID, Blueprint, link
 from api.pagination import SQLPage
 from store.db import session
@@ -29,6 +39,7 @@ NEW_DEVICE_LINKS = {**DEVICE_LINKS,
 
 def _apply(device: Device, args: dict) -> None:
     creds = args.pop("credentials", None)
+    apply_host_key(device, args.pop("ssh_host_key", UNSET))
     site_or_404(args["site_id"])
     for key, value in args.items():
         setattr(device, key, value)
@@ -88,28 +99,38 @@ class DeviceById(MethodView):
 
     @blp.auth_required("admin")
     @blp.etag
-    @blp.arguments(DeviceSchema)
+    @blp.arguments(DeviceUpdateSchema)
     @blp.response(200, DeviceSchema)
     @blp.links(200, **DEVICE_LINKS)
     @blp.errors(404, 409, 412, 428)
     def put(self, args, device_id):
-        """Replace a device (send If-Match); credentials given here are merged"""
+        """Replace a device (send If-Match); credentials given here are merged, the host-key pin is kept
+        unless ssh_host_key is given; the read-only fields of a GET may be sent back unchanged. 409 while a
+        change runs on the device"""
         device = get_or_404(Device, device_id)
         blp.check_etag(device, DeviceSchema)
+        echoed_read_only_fields(request.get_json(silent=True), DeviceSchema().dump(device), READ_ONLY_FIELDS)
         _apply(device, args)
-        commit_or_409(f"Site {args['site_id']} already has a device named {args['name']!r}.", "name")
+        name_taken = f"Site {args['site_id']} already has a device named {args['name']!r}."
+        try:
+            session().flush()
+        except IntegrityError:
+            session().rollback()
+            abort(409, message=name_taken, errors={"json": {"name": [name_taken]}})
+        refuse_if_busy(session(), device_id)
+        commit_or_409(name_taken, "name")
         return device
 
     @blp.auth_required("admin")
     @blp.etag
     @blp.response(204)
-    @blp.errors(404, 412, 428)
+    @blp.errors(404, 409, 412, 428)
     def delete(self, device_id):
-        """Delete a device and its credentials (send If-Match)"""
+        """Delete a device and its credentials (send If-Match); 409 while a change runs on it. Its finished
+        remediations are summarised in the audit log entry of the call"""
         device = get_or_404(Device, device_id)
         blp.check_etag(device, DeviceSchema)
-        session().delete(device)
-        session().commit()
+        delete_unless_busy(session(), device)
 
 
 @blp.route("/<int:device_id>/credentials", methods=["PUT"])
@@ -126,13 +147,20 @@ def put_credentials(args, device_id):
 
 @blp.route("/<int:device_id>/host-key/accept", methods=["POST"])
 @blp.auth_required("admin")
+@blp.arguments(HostKeyAcceptSchema)
 @blp.response(200, DeviceSchema)
 @blp.errors(404, 409)
-def accept_host_key(device_id):
-    """Accept the changed SSH host key the device presented (admin)"""
+def accept_host_key(args, device_id):
+    """Accept the changed SSH host key the device presented (admin), named by the fingerprint checked on the
+    device; 409 when the device presented no other key, or another one than that"""
     device = get_or_404(Device, device_id)
-    if not device.ssh_host_key_presented:
+    presented = device.ssh_host_key_presented
+    if not presented:
         abort(409, message="The device has not presented a different host key.")
-    device.ssh_host_key, device.ssh_host_key_presented = device.ssh_host_key_presented, None
+    if presented.get("sha256") != args["sha256"]:
+        abort(409, message=f"The device now presents another key ({presented.get('sha256')}), not "
+                           f"{args['sha256']}: check that one on the device before accepting it.",
+              errors={"json": {"sha256": ["Not the presented key."]}})
+    device.ssh_host_key, device.ssh_host_key_presented = presented, None
     session().commit()
     return device

@@ -4,6 +4,7 @@ import marshmallow as ma
 from api.extensions import Schema
 from api.fields import FullRegexp, Id, IPAddress, Port, UTCDateTime, name_field
 from device_drivers.facts import FACT_KEYS
+from device_drivers.hostkeys import check_pin
 from firewall.parsers import PLATFORMS
 from store.secrets import SECRET_FIELDS
 
@@ -24,10 +25,28 @@ class SnmpSchema(Schema):
     username = ma.fields.String(validate=ma.validate.Length(max=100), metadata={"description": "SNMPv3 user"})
 
 
+SHA256_FINGERPRINT = r"^SHA256:[A-Za-z0-9+/]{43}$"
+
+
 class HostKeySchema(Schema):
     type = ma.fields.String(required=True, validate=FullRegexp(r"^(ssh-|ecdsa-)[a-z0-9@.-]+$"))
-    key = ma.fields.String(required=True, validate=FullRegexp(r"^[A-Za-z0-9+/]+={0,2}$"))
-    sha256 = ma.fields.String(dump_only=True)
+    key = ma.fields.String(validate=FullRegexp(r"^[A-Za-z0-9+/]+={0,2}$"),
+                           metadata={"description": "Base64 public-key blob (or give only sha256)"})
+    sha256 = ma.fields.String(validate=FullRegexp(SHA256_FINGERPRINT), metadata={
+        "description": "OpenSSH SHA256 fingerprint; must match `key` when both are given"})
+
+    @ma.post_load
+    def _normalised(self, data, **kwargs):
+        try:
+            return check_pin(data)
+        except ValueError as exc:
+            raise ma.ValidationError(str(exc)) from None
+
+
+class HostKeyAcceptSchema(Schema):
+    sha256 = ma.fields.String(required=True, validate=FullRegexp(SHA256_FINGERPRINT), metadata={
+        "description": "The fingerprint of the presented key (ssh_host_key_presented.sha256) that was checked "
+                       "on the device; 409 when the device now presents another key"})
 
 
 class DeviceSchema(Schema):
@@ -55,9 +74,9 @@ class DeviceSchema(Schema):
     credentials_set = ma.fields.Method("_credentials_set", dump_only=True,
                                        metadata={"description": "Names of the secrets stored (never values)"})
     username = ma.fields.Method("_username", dump_only=True)
-    ssh_host_key = ma.fields.Nested(HostKeySchema, allow_none=True, load_default=None,
-                                    metadata={"description": "Pinned SSH host key (else recorded on first "
-                                                             "contact)"})
+    ssh_host_key = ma.fields.Nested(HostKeySchema, allow_none=True, metadata={"description": (
+        "Pinned SSH host key (else recorded on first contact). Left out of a PUT: the pin stays; null: "
+        "unpinned (the next contact pins what it sees)")})
     ssh_host_key_presented = ma.fields.Dict(dump_only=True, allow_none=True,
                                             metadata={"description": "A changed key the device presented; "
                                                                      "an admin must accept it"})
@@ -76,6 +95,18 @@ class DeviceSchema(Schema):
             raise ma.ValidationError("Required for routers and switches.", "device_type")
         if data.get("kind") not in NETWORK_KINDS and data.get("device_type"):
             raise ma.ValidationError("Only for routers and switches.", "device_type")
+
+
+READ_ONLY_FIELDS = [name for name, f in DeviceSchema().fields.items() if f.dump_only]
+
+
+class DeviceUpdateSchema(DeviceSchema):
+    """A PUT body: the device's fields, and the read-only ones of its GET as they were (a round trip)."""
+
+    @ma.pre_load
+    def _read_only_echoes(self, data, **kwargs):
+        # compared with the stored device by the view (echoed_read_only_fields), not loaded
+        return {k: v for k, v in data.items() if k not in READ_ONLY_FIELDS} if isinstance(data, dict) else data
 
 
 class DeviceQueryArgsSchema(Schema):

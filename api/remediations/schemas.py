@@ -3,6 +3,7 @@ import marshmallow as ma
 
 from api.extensions import Schema
 from api.fields import Id, UTCDateTime
+from hardening.remediation.allworx import SETTINGS
 
 
 class PlanArgsSchema(Schema):
@@ -11,6 +12,11 @@ class PlanArgsSchema(Schema):
                                      allow_none=True, load_default=None, validate=ma.validate.Length(1, 500),
                                      metadata={"description": "Forwards to remove (indexes from verify); "
                                                               "default: every dangerous one"})
+    settings = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(SETTINGS)), load_default=None,
+                              allow_none=True, validate=ma.validate.Length(1, len(SETTINGS)), metadata={
+                                  "description": "Allworx servers only: the settings to change. Default: every "
+                                                 "fix without a service impact; a fix with one (the SMTP and IMAP "
+                                                 "ports, the network mode) is planned only when named here"})
     confirm_timeout_seconds = ma.fields.Integer(load_default=300, strict=True, validate=ma.validate.Range(30, 3600),
                                                 metadata={"description": "Rolled back unless confirmed in time"})
 

@@ -3,15 +3,16 @@
 Read: `hostname`, `ASA Version`, `name`, `object network` (definitions through the ntc-templates
 template, plus the object's ` nat` line), `object service`, top-level `nat (...)` lines,
 `interface` sections (`nameif`, `vlan`, `ip address`, `security-level`, `description`) and
-`policy-map` sections (only `inspect sip` matters). Skipped as whole sections, without
-warnings: every other top-level command (access lists, routes, crypto, AAA, object-groups...).
+`policy-map` sections (only `inspect sip` matters), `object-group network`, `access-list` and
+`access-group` (see _asa_acl). Skipped as whole sections, without warnings: every other top-level
+command (routes, crypto, AAA, service object-groups...).
 Lines that are not configuration syntax and unparsable NAT statements become warnings.
 """
 from __future__ import annotations
 
 import re
 
-from firewall.model import FeatureState, Interface, PortRange, RouterConfig, SourceRef, Vlan
+from firewall.model import FeatureState, Interface, PortRange, RouterConfig, SourceRef, Unparsed, Vlan
 from firewall.parsers._asa_nat import Names, NatRule, parse_nat_words
 from firewall.parsers._text import (
     Line,
@@ -55,7 +56,7 @@ class AsaConfig:
         words = line[1].split()
         if words[0] in _KNOWN_TOP or words[0].startswith(":"):
             self.recognised += 1
-        if words[0] in ("object", "interface", "policy-map"):
+        if words[0] in ("object", "object-group", "interface", "policy-map"):
             self.section = [line]
         else:
             self._top(line, words)
@@ -80,6 +81,10 @@ class AsaConfig:
             self.names.objects[words[2]] = words[1]
         elif words[0] == "nat":
             self._twice_nat(line, words)
+        elif words[0] == "access-list" and len(words) > 2:
+            self.names.acls.access_list(line, words)
+        elif words[0] == "access-group":
+            self.names.acls.access_group(words)
         elif words[0] not in _KNOWN_TOP and not _COMMAND_WORD.match(line[1]):
             self.cfg.warnings.append(warn(self.command, line, "not ASA configuration syntax"))
 
@@ -92,6 +97,8 @@ class AsaConfig:
             self._network_object(words[2], section)
         elif words[:2] == ["object", "service"] and len(words) > 2:
             self._service_object(words[2], section)
+        elif words[:2] == ["object-group", "network"] and len(words) > 2:
+            self._network_group(words[2], section)
         elif words[0] == "interface" and len(words) > 1:
             self._interface(words[1], section)
         elif words[0] == "policy-map":
@@ -113,9 +120,13 @@ class AsaConfig:
 
     def _object_nat(self, name: str, line: Line) -> None:
         words = line[1].split()
+        if len(words) > 2 and words[1] in ("static", "dynamic"):
+            words[1:1] = ["(any,any)"]           # no interfaces: the rule applies between any two
         match = re.fullmatch(r"\(([^,]+),([^)]+)\)", words[1]) if len(words) > 3 else None
         if not match or words[2] not in ("static", "dynamic"):
-            self.cfg.warnings.append(warn(self.command, line, "object NAT line not understood"))
+            self.cfg.unparsed.append(Unparsed(self.command, line[0], line[1].strip(), "nat",
+                                              "object NAT line not understood: expected "
+                                              "'nat [(real,mapped)] static|dynamic MAPPED ...'"))
             return
         rule = NatRule(real_if=match.group(1), mapped_if=match.group(2), static=words[2] == "static",
                        real=name, mapped=words[3], ref=ref(self.command, line, name))
@@ -127,7 +138,9 @@ class AsaConfig:
         while rest[:1] in (["after-auto"], ["after-object"]) or rest[:1] == ["line"]:
             del rest[:2 if rest[0] == "line" else 1]
         if not match or rest[:1] != ["source"] or len(rest) < 4 or rest[1] not in ("static", "dynamic"):
-            self.cfg.warnings.append(warn(self.command, line, "twice NAT line not understood"))
+            self.cfg.unparsed.append(Unparsed(self.command, line[0], line[1].strip(), "nat",
+                                              "twice NAT line not understood: expected "
+                                              "'nat (real,mapped) source static|dynamic REAL MAPPED ...'"))
             return
         rule = NatRule(real_if=match.group(1), mapped_if=match.group(2), static=rest[1] == "static",
                        real=rest[2], mapped=rest[3],
@@ -139,8 +152,20 @@ class AsaConfig:
             rule.mapped = f"pat-pool {words.pop(0)}"
         unknown = parse_nat_words(words, rule)
         if unknown:
-            self.cfg.warnings.append(warn(self.command, line, f"unknown NAT words {' '.join(unknown)!r}"))
+            self.cfg.unparsed.append(Unparsed(self.command, line[0], line[1].strip(), "nat",
+                                              f"unknown NAT words {' '.join(unknown)!r}: the rule may match "
+                                              "or translate more than modelled"))
         self.rules.append(rule)
+
+    def _network_group(self, name: str, section: list[Line]) -> None:
+        for line in section[1:]:
+            try:
+                understood = self.names.acls.group_member(name, line[1].split())
+            except ValueError:
+                understood = False
+            if not understood:
+                self.cfg.unparsed.append(Unparsed(self.command, line[0], line[1].strip(), "address_list",
+                                                  f"object-group network {name}: member line not understood"))
 
     def _service_object(self, name: str, section: list[Line]) -> None:
         try:

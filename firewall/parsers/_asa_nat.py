@@ -8,11 +8,15 @@ seen in the same parse; an unresolved name stays as written and is reported once
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass, field
 
 from firewall.model import ParseWarning, PortForward, PortRange, SourceRef
+from firewall.parsers._addrbook import is_address, named
+from firewall.parsers._asa_acl import Acls
 from firewall.parsers._text import service_port
 
+_OUTSIDE = re.compile(r"outside|internet|untrust|wan", re.IGNORECASE)
 FLAGS = {"net-to-net", "dns", "unidirectional", "no-proxy-arp", "route-lookup", "inactive",
          "extended", "flat", "include-reserve", "round-robin", "block-allocation", "ipv6"}
 
@@ -41,6 +45,7 @@ class Names:
     services: dict[str, tuple[str, list[PortRange] | None]] = field(
         default_factory=lambda: {"any": ("any", None)})
     unresolved: dict[str, SourceRef] = field(default_factory=dict)
+    acls: Acls = field(default_factory=Acls)                 # object groups, access lists, access groups
 
     def address(self, name: str, where: SourceRef) -> str:
         if name in self.objects:
@@ -88,6 +93,8 @@ def to_forward(rule: NatRule, names: Names) -> PortForward | None:
     """The inbound forward a NAT rule creates, or None when it creates none."""
     if not rule.static or "unidirectional" in rule.flags:
         return None
+    if _OUTSIDE.search(rule.real_if) and not _OUTSIDE.search(rule.mapped_if):
+        return None            # (outside,inside): an outside host given an inside address, nothing opened inward
     if rule.real == "any" or rule.real == rule.mapped:
         return None
     internal = names.address(rule.real, rule.ref)
@@ -95,8 +102,9 @@ def to_forward(rule: NatRule, names: Names) -> PortForward | None:
                 else names.address(rule.mapped, rule.ref))
     proto, ext_ports, int_ports, note = _service(rule, names)
     source = None
-    if rule.dest and rule.dest[1] != "any":
-        source = [names.address(rule.dest[1], rule.ref)]
+    if rule.dest and rule.dest[1] not in ("any", "any4", "any6"):     # resolved with the object groups later
+        real = rule.dest[1]
+        source = [real if is_address(real) else named(real)]
     comment = " ".join(x for x in (rule.description, note,
                                    f"[untranslate_hits={rule.hits}]" if rule.hits else "") if x)
     return PortForward(

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
 from firewall.model import FeatureState, ParseWarning, PortForward, PortRange, RouterConfig, SourceRef, parse_ports
-from firewall.parsers._text import ensure_text, is_voice_name, merge_interfaces, merge_vlans, to_cidr
+from firewall.parsers._text import ensure_text, is_voice_name, merge_interfaces, merge_vlans, service_port, to_cidr
 
 _PROTO_ALIASES = {
     "tcp": "tcp", "6": "tcp", "udp": "udp", "17": "udp",
@@ -47,6 +47,15 @@ def try_ports(text: str, sep: str = ",") -> list[PortRange] | None:
         return parse_ports(str(text).strip(), sep)
     except ValueError:
         return None
+
+
+def try_service_ports(text: str) -> list[PortRange] | None:
+    """try_ports that also reads service names ('sip,http' -> 5060, 80), as Vyatta and pf accept them."""
+    parts = []
+    for part in str(text).replace(" ", "").split(","):
+        port = service_port(part) if part and not part[0].isdigit() else None
+        parts.append(str(port) if port is not None else part)
+    return try_ports(",".join(parts))
 
 
 def shell_error(text: str) -> str | None:

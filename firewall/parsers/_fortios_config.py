@@ -1,8 +1,9 @@
 """FortiOS configuration (`show ...` / full config) reader: VIPs, policies using them, SIP, VLANs.
 
 The `config` / `edit` / `set` / `next` / `end` tree is read into entries per config path.
-Used: `firewall vip` and `firewall vipgrp`, `firewall policy` (which VIPs an accepting, enabled
-policy names as dstaddr), `system settings` (sip-helper, default-voip-alg-mode),
+Used: `firewall vip`, `vip6` and `vipgrp`, `firewall policy` / `policy6` (which VIPs an accepting,
+enabled policy names as dstaddr, and the sources it accepts), `firewall address` / `addrgrp` (see
+_fortios_addr), `system settings` (sip-helper, default-voip-alg-mode),
 `system session-helper` (a `sip` helper), `system interface` (ip, type vlan, vlanid, parent,
 role) and `system global` (hostname). Entries of every other config path are skipped without
 warnings; a line that is not config syntax becomes a warning.
@@ -13,7 +14,9 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
-from firewall.model import FeatureState, Interface, PortForward, RouterConfig, SourceRef, Vlan, parse_ports
+from firewall.model import FeatureState, Interface, PortForward, RouterConfig, SourceRef, Unparsed, Vlan, parse_ports
+from firewall.parsers._addrbook import resolve_forwards
+from firewall.parsers._fortios_addr import accepting, address_book, policy_sources
 from firewall.parsers._text import Line, is_voice_name, network_of, ref, to_cidr, warn
 
 _SYNTAX = re.compile(r"^(config|edit|set|unset|next|end|append|select|unselect|purge|delete|"
@@ -95,38 +98,50 @@ def _words(text: str) -> list[str]:
 
 
 def vip_forwards(tree: Tree, cfg: RouterConfig, command: str) -> None:
-    """One forward per VIP; a VIP no enabled accept policy uses is kept, disabled, and said so."""
-    used = _used_names(tree)
-    if tree.get("firewall vip") and used is None:
+    """One forward per VIP (vip, vip6); a VIP no enabled accept policy uses is kept, disabled, and said so.
+
+    Its sources are those its policies accept (see _fortios_addr), resolved through the address book."""
+    by_vip = _policies_by_vip(tree)
+    vips = [(e, path) for path in ("firewall vip", "firewall vip6") for e in tree.get(path)]
+    if vips and by_vip is None:
         cfg.warnings.append(warn(command, None, "no 'config firewall policy' in the input: "
                                  "cannot tell which VIPs are in use"))
-    for entry in tree.get("firewall vip"):
+    made = []
+    for entry, path in vips:
         try:
             forward = _vip(entry, command)
         except (ValueError, IndexError, KeyError) as exc:
-            cfg.warnings.append(warn(command, entry.lines[0], f"VIP {entry.name!r} not understood: {exc}"))
+            cfg.unparsed.append(Unparsed(command, entry.lines[0][0], entry.lines[0][1].strip(), "nat",
+                                         f"{path} {entry.name!r} not understood: {exc}"))
             continue
-        if used is not None and entry.name not in used:
+        policies = by_vip.get(entry.name, []) if by_vip is not None else []
+        if by_vip is not None and not policies:
             forward.enabled = False
             forward.comment = " ".join(x for x in (forward.comment, "defined but unused: no "
                                                    "enabled accept policy uses it as dstaddr") if x)
             cfg.warnings.append(warn(command, entry.lines[0], f"VIP {entry.name!r} is defined but unused"))
+        elif policies:
+            sources, forward.source_exclusions = policy_sources(policies)
+            forward.source_restriction = sources if forward.source_restriction is None or sources is not None \
+                else forward.source_restriction       # the VIP's own src-filter when the policies allow all
         cfg.forwards.append(forward)
+        made.append(forward)
+    resolve_forwards(cfg, address_book(tree), made, where="'config firewall address' / 'addrgrp'")
 
 
-def _used_names(tree: Tree) -> set[str] | None:
-    """Addresses named as dstaddr by enabled accept policies (VIP groups expanded)."""
-    policies = tree.get("firewall policy")
+def _policies_by_vip(tree: Tree) -> dict[str, list[Entry]] | None:
+    """The enabled accept policies naming each VIP (VIP groups expanded) as dstaddr; None without policies."""
+    policies = tree.get("firewall policy") + tree.get("firewall policy6")
     if not policies:
         return None
-    used = {name for p in policies
-            if p.values.get("action", ["deny"])[0] == "accept"
-            and p.values.get("status", ["enable"])[0] != "disable"
-            for name in p.values.get("dstaddr", [])}
-    for group in tree.get("firewall vipgrp"):
-        if group.name in used:
-            used |= set(group.values.get("member", []))
-    return used
+    groups = {g.name: g.values.get("member", []) for path in ("firewall vipgrp", "firewall vipgrp6")
+              for g in tree.get(path)}
+    out: dict[str, list[Entry]] = {}
+    for policy in filter(accepting, policies):
+        for name in policy.values.get("dstaddr", []) + policy.values.get("dstaddr6", []):
+            for vip in groups.get(name, [name]):
+                out.setdefault(vip, []).append(policy)
+    return out
 
 
 def _vip(entry: Entry, command: str) -> PortForward:
@@ -135,9 +150,9 @@ def _vip(entry: Entry, command: str) -> PortForward:
     if kind not in ("static-nat", "server-load-balance"):
         raise ValueError(f"VIP type {kind} is not modelled")
     mapped = value["mappedip"]                       # a pool stays 'a-b', as the analysis reads it
-    extip = value.get("extip", "0.0.0.0").split("-")[0]
+    extip = value.get("extip", "0.0.0.0").split("-")[0].split("/")[0]
     extintf = value.get("extintf", "any")
-    common = dict(internal_ip=mapped, external_ip=None if extip == "0.0.0.0" else extip,
+    common = dict(internal_ip=mapped, external_ip=None if extip in ("0.0.0.0", "::") else extip,
                   external_if=None if extintf == "any" else extintf, comment=value.get("comment", ""),
                   enabled=value.get("status", "enable") != "disable",
                   source_restriction=entry.values.get("src-filter") or None,

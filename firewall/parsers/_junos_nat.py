@@ -12,7 +12,10 @@ import ipaddress
 from dataclasses import dataclass, field
 
 from firewall.model import PortForward, PortRange
+from firewall.parsers._addrbook import AddressBook, named
 from firewall.parsers._text import Line, ref
+
+ANY_NAMES = frozenset({"any", "any-ipv4", "any-ipv6"})
 
 
 @dataclass
@@ -31,7 +34,7 @@ class NatConfig:
     pools: dict[str, dict[str, str]] = field(default_factory=dict)
     rule_sets: dict[tuple[str, str], str] = field(default_factory=dict)      # (kind, rs) -> from
     rules: dict[tuple[str, str, str], Rule] = field(default_factory=dict)
-    addresses: dict[str, list[str]] = field(default_factory=dict)           # address book
+    book: AddressBook = field(default_factory=lambda: AddressBook(any_names=ANY_NAMES))
     inactive: list[tuple[str, ...]] = field(default_factory=list)          # deactivated paths
 
     def statement(self, words: list[str], line: Line) -> bool:
@@ -59,13 +62,34 @@ class NatConfig:
     def is_inactive(self, path: tuple[str, ...]) -> bool:
         return any(path[:len(p)] == p for p in self.inactive)
 
+    def address_book(self, words: list[str]) -> bool:
+        """`address NAME PREFIX | range-address A to B | dns-name D` or `address-set SET address|address-set X`
+        (words after `address-book <book>`); descriptions and attachments carry no members."""
+        if len(words) < 3 or words[0] not in ("address", "address-set"):
+            return words[:1] in (["attach"], ["description"])
+        name, rest = words[1], words[2:]
+        if words[0] == "address-set":
+            if rest[0] in ("address", "address-set") and len(rest) > 1:
+                self.book.add(name, [rest[1]])
+            return rest[0] in ("address", "address-set", "description")
+        if rest[0] == "range-address" and len(rest) >= 4 and rest[2] == "to":
+            self.book.add(name, [f"{rest[1]}-{rest[3]}"])
+        elif rest[0] == "dns-name" and len(rest) > 1:
+            self.book.add(name, [f"fqdn:{rest[1]}"])
+        elif rest[0] == "wildcard-address" and len(rest) > 1:
+            self.book.add(name, [f"wildcard:{rest[1]}"])
+        elif "/" in rest[0] or rest[0][:1].isdigit() or ":" in rest[0]:
+            self.book.add(name, [rest[0]])
+        else:
+            return rest[0] == "description"
+        return True
+
     def resolve(self, name: str) -> list[str]:
-        """Address-book names (and sets of them) to prefixes; unknown names stay as written."""
-        found = self.addresses.get(name, [name])
-        out: list[str] = []
-        for item in found:
-            out += self.resolve(item) if item in self.addresses and item != name else [item]
-        return out
+        """An address-book name (or set of them) to its prefixes; ValueError when it has none here."""
+        found = self.book.resolve([name])
+        if found.missing:
+            raise ValueError(f"address-book name {' '.join(found.missing)!r} is not defined in the input")
+        return ["0.0.0.0/0"] if found.any else found.members
 
     def rule_forwards(self, rule: Rule, command: str) -> list[PortForward]:
         """The forwards one rule makes (none for exclusions); raises ValueError when unreadable."""
@@ -78,7 +102,7 @@ class NatConfig:
     def _common(self, rule: Rule, command: str) -> dict:
         path = ("security", "nat", rule.kind, "rule-set", rule.rule_set, "rule", rule.name)
         sources = [a for a in rule.match.get("source-address", []) if a != "0.0.0.0/0"]
-        sources += [a for n in rule.match.get("source-address-name", []) for a in self.resolve(n)]
+        sources += [named(n) for n in rule.match.get("source-address-name", []) if n not in ANY_NAMES]
         zone = self.rule_sets.get((rule.kind, rule.rule_set), "").split()
         return dict(external_if=zone[-1] if zone else None, enabled=not self.is_inactive(path),
                     source_restriction=sources or None,

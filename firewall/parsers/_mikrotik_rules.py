@@ -3,29 +3,41 @@
 The export reader joins `\\` continuation lines, follows the current menu path (`/ip firewall nat`,
 `/ip/firewall/nat`, or a path in front of the command as in `export terse`) and reads `add` /
 `set` commands of the menus that matter: ip firewall nat, interface vlan, interface bridge vlan,
-ip address, ip upnp, ip firewall service-port, system identity. Commands under every other
-menu are skipped without warnings, as are script statements (`:if`, `:foreach`, `}`) whose
-bodies are still read. An unknown command inside a menu that matters becomes a warning.
+ip address, ip upnp, ip firewall service-port, system identity, and the entries of
+`/ip firewall address-list` and `/ipv6 firewall address-list` (into an AddressBook, resolved at the
+end of the parse). Commands under every other menu are skipped without warnings, as are script
+statements (`:if`, `:foreach`, `}`) whose bodies are still read. An unknown command inside a menu
+that matters becomes a warning; a NAT rule that cannot be modelled becomes an Unparsed item.
 """
 from __future__ import annotations
 
 import re
 
-from firewall.model import FeatureState, Interface, PortForward, RouterConfig, SourceRef, Vlan, parse_ports
+from firewall.model import FeatureState, Interface, PortForward, RouterConfig, SourceRef, Unparsed, Vlan, parse_ports
+from firewall.parsers._addrbook import AddressBook, named, negation
 from firewall.parsers._text import Line, is_voice_name, key_values, network_of, ref, warn
 
-RELEVANT = {"ip firewall nat", "interface vlan", "interface bridge vlan", "ip address", "ip upnp",
-            "ip firewall service-port", "system identity"}
+ADDRESS_LISTS = ("ip firewall address-list", "ipv6 firewall address-list")
+RELEVANT = {"ip firewall nat", "ipv6 firewall nat", "ipv6 firewall filter", "interface vlan", "interface bridge vlan", "ip address",
+            "ip upnp", "ip firewall service-port", "system identity", *ADDRESS_LISTS}
+_RULE_MENUS = {"ip firewall nat": "nat", "ipv6 firewall nat": "nat", "ipv6 firewall filter": "filter",
+               **{menu: "address_list" for menu in ADDRESS_LISTS}}
 _PROTO_NUMBERS = {"6": "tcp", "17": "udp"}
 _VERBS = "add|set|remove|print|export|enable|disable|unset|move|comment"
 _PATH = re.compile(rf"^/([\w\-/ ]*?)\s*((?:{_VERBS})\b.*)?$")
 
 
 def nat_forward(kv: dict[str, str], flags: str, where: SourceRef) -> PortForward | None:
-    """The forward a NAT rule makes: chain dstnat with dst-nat/netmap; redirect stays on the router."""
-    if kv.get("chain") != "dstnat" or kv.get("action") not in ("dst-nat", "netmap"):
+    """The forward a NAT rule makes: chain dstnat with dst-nat/netmap; redirect stays on the router.
+
+    Raises ValueError for a destination rule it cannot model (the caller makes it Unparsed)."""
+    if kv.get("action") not in ("dst-nat", "netmap"):
         return None
-    for key in ("dst-port", "dst-address", "to-addresses"):
+    if kv.get("chain") != "dstnat":
+        raise ValueError(f"{kv.get('action')} in chain {kv.get('chain')!r}, reached by a jump from dstnat: "
+                         "jumps are not followed, so its match conditions are unknown")
+    for key in ("dst-port", "dst-address", "to-addresses", "dst-address-list", "in-interface",
+                "in-interface-list"):
         if kv.get(key, "").startswith("!"):
             raise ValueError(f"negated {key} is not modelled")
     proto = kv.get("protocol", "")
@@ -37,21 +49,71 @@ def nat_forward(kv: dict[str, str], flags: str, where: SourceRef) -> PortForward
         raise ValueError("dst-nat rule without to-addresses")
     kind = ("upnp_dynamic" if "D" in flags else "static_1to1" if kv["action"] == "netmap"
             else "dmz" if proto == "any" and "dst-port" not in kv else "dnat")
-    source = kv.get("src-address") or _list(kv, "src-address-list")
+    sources, excluded = _sources(kv)
     return PortForward(
         kind=kind, proto=proto, internal_ip=target,          # a pool stays 'a-b', as the analysis reads it
-        external_ip=kv.get("dst-address") or _list(kv, "dst-address-list") or None,
+        external_ip=kv.get("dst-address") or (named(kv["dst-address-list"]) if kv.get("dst-address-list") else None),
         external_if=kv.get("in-interface") or kv.get("in-interface-list") or None,
         external_ports=parse_ports(kv["dst-port"]) if kv.get("dst-port") else None,
         internal_ports=parse_ports(kv["to-ports"]) if kv.get("to-ports") else None,
         enabled="X" not in flags and kv.get("disabled", "no") != "yes",
-        comment=kv.get("comment", ""), source_restriction=[source] if source else None,
+        comment=kv.get("comment", ""), source_restriction=sources or None, source_exclusions=excluded or None,
         source_ref=where)
 
 
-def _list(kv: dict[str, str], key: str) -> str:
-    """An address-list match, written 'list:<name>' where an address would stand."""
-    return f"list:{kv[key]}" if kv.get(key) else ""
+def _sources(kv: dict[str, str]) -> tuple[list[str], list[str]]:
+    """(restriction, exclusions). With both a src-address and a src-address-list, a source must match both:
+    their union is wider than that, so a verdict on the union holds for the rule."""
+    sources: list[str] = []
+    excluded: list[str] = []
+    for key, as_name in (("src-address", False), ("src-address-list", True)):
+        if not kv.get(key):
+            continue
+        negated, value = negation(kv[key])
+        value = named(value) if as_name else value
+        (excluded if negated else sources).append(value)
+    return sources, excluded
+
+
+def nat_unparsed(where: SourceRef, why: str, construct: str = "nat") -> Unparsed:
+    return Unparsed(command=where.command, line=where.line, text=where.text, construct=construct,
+                    reason=f"rule not understood: {why}")
+
+
+def pinhole(kv: dict[str, str], flags: str, where: SourceRef) -> PortForward | None:
+    """An `/ipv6 firewall filter` accept in chain forward to a named inside address: a pinhole.
+
+    Rules without a destination address (LAN to anywhere) or limited to established/related
+    connections open nothing; ICMPv6 accepts are kept, as the checks decide what matters."""
+    if kv.get("chain") != "forward" or kv.get("action") != "accept" or ":" not in kv.get("dst-address", ""):
+        return None
+    if kv.get("connection-state") and "new" not in kv["connection-state"].split(","):
+        return None
+    if kv["dst-address"].startswith("!"):
+        raise ValueError("negated dst-address in an IPv6 accept rule is not modelled")
+    proto = kv.get("protocol", "") or "any"
+    proto = proto if proto in ("tcp", "udp", "any") else f"other:{proto}"
+    sources, excluded = _sources(kv)
+    return PortForward(
+        kind="ipv6_pinhole", proto=proto, internal_ip=kv["dst-address"].removesuffix("/128"),
+        external_if=kv.get("in-interface") or kv.get("in-interface-list") or None,
+        external_ports=parse_ports(kv["dst-port"]) if kv.get("dst-port") else None,
+        enabled="X" not in flags and kv.get("disabled", "no") != "yes", comment=kv.get("comment", ""),
+        source_restriction=sources or None, source_exclusions=excluded or None, source_ref=where)
+
+
+def address_list_entry(book: AddressBook, kv: dict[str, str], flags: str = "") -> None:
+    """One `address-list add list=X address=Y` entry; a disabled entry matches nothing."""
+    if "X" in flags or kv.get("disabled", "no") == "yes":
+        return
+    if not kv.get("list") or not kv.get("address"):
+        raise ValueError("address-list entry without list= and address=")
+    address = kv["address"]
+    book.add(kv["list"], [address if _looks_numeric(address) else f"fqdn:{address}"])
+
+
+def _looks_numeric(address: str) -> bool:
+    return any(c.isdigit() for c in address) and all(c in "0123456789abcdefABCDEF.:/-" for c in address)
 
 
 def add_vlan(cfg: RouterConfig, kv: dict[str, str], comment: str, where: SourceRef) -> None:
@@ -89,8 +151,8 @@ def _join(pending: list[Line]) -> tuple[Line, list[Line]]:
 class Export:
     """Reads one export text; feed() joined lines, then close()."""
 
-    def __init__(self, cfg: RouterConfig, command: str):
-        self.cfg, self.command = cfg, command
+    def __init__(self, cfg: RouterConfig, command: str, book: AddressBook):
+        self.cfg, self.command, self.book = cfg, command, book
         self.path, self.paths, self.recognised, self.nat_index = "", set(), 0, 0
         self.addresses: dict[str, list[str]] = {}
         self.sip_set = self.upnp_set = False
@@ -127,7 +189,11 @@ class Export:
             self.recognised += 1
             return
         if verb not in ("add", "set"):
-            self.cfg.warnings.append(warn(self.command, line, f"unknown command under /{self.path}"))
+            if self.path in _RULE_MENUS:
+                self.cfg.unparsed.append(nat_unparsed(ref(self.command, raw, ""), f"unknown command under "
+                                                      f"/{self.path}", _RULE_MENUS[self.path]))
+            else:
+                self.cfg.warnings.append(warn(self.command, line, f"unknown command under /{self.path}"))
             return
         rest = re.sub(r"^\[\s*find[^\]]*\]\s*", "", rest)
         try:
@@ -143,12 +209,14 @@ class Export:
                 self._sip(key_values(rest), where)
             return
         kv = key_values(rest)
-        if self.path == "ip firewall nat" and verb == "add":
+        if self.path in ("ip firewall nat", "ipv6 firewall nat") and verb == "add":
             where.rule_id = str(self.nat_index)        # the number `print` shows for this rule
             self.nat_index += 1
-            forward = nat_forward(kv, "", where)
-            if forward:
-                self.cfg.forwards.append(forward)
+            self._rule(nat_forward, kv, where, "nat")
+        elif self.path in ADDRESS_LISTS and verb == "add":
+            address_list_entry(self.book, kv)
+        elif self.path == "ipv6 firewall filter" and verb == "add":
+            self._rule(pinhole, kv, where, "filter")
         elif self.path == "interface vlan" and verb == "add":
             where.rule_id = kv.get("name", "")
             add_vlan(self.cfg, kv, "", where)
@@ -163,6 +231,15 @@ class Export:
                                          detail=f"/ip upnp set enabled={kv['enabled']}")
         elif self.path == "system identity" and verb == "set" and "name" in kv:
             self.cfg.hostname = self.cfg.hostname or kv["name"]
+
+    def _rule(self, make, kv: dict[str, str], where: SourceRef, construct: str) -> None:
+        try:
+            forward = make(kv, "", where)
+        except (ValueError, KeyError) as exc:
+            self.cfg.unparsed.append(nat_unparsed(where, str(exc), construct))
+            return
+        if forward:
+            self.cfg.forwards.append(forward)
 
     def _sip(self, kv: dict[str, str], where: SourceRef) -> None:
         self.sip_set = True

@@ -2,7 +2,8 @@
 
 `show configuration` / config.boot trees are flattened into the set-lines that
 `show configuration commands` would print, each keeping the tree line number it came from;
-both platforms then read only set-lines. Also shared: destination-NAT rule mapping and
+both platforms then read only set-lines. Also shared: destination-NAT rule mapping (sources through
+`firewall group` address/network/domain groups, `!` negations as exclusions), and
 `interfaces ... [vif N] address/description` -> Interface/Vlan.
 """
 from __future__ import annotations
@@ -11,8 +12,9 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-from firewall.model import Interface, ParseError, PortForward, RouterConfig, SourceRef, Vlan
-from firewall.parsers._fields import first_v4_network, is_voice, norm_proto, try_ports, warn
+from firewall.model import Interface, ParseError, PortForward, RouterConfig, SourceRef, Unparsed, Vlan
+from firewall.parsers._addrbook import AddressBook, named, negation
+from firewall.parsers._fields import first_v4_network, is_voice, norm_proto, try_service_ports, warn
 from firewall.parsers._text import numbered_lines
 
 _VERSION = re.compile(r"Release version:\s*(\S+)")
@@ -115,6 +117,11 @@ class DnatKeys:
     external_port: tuple[str, ...] = ("destination port",)
 
 
+def unparsed(cfg: RouterConfig, command: str, lines: list[SetLine], number: int, reason: str) -> None:
+    raw = next((line.raw for line in lines if line.number == number), "")
+    cfg.unparsed.append(Unparsed(command, number, raw.strip(), "nat", reason))
+
+
 def first(a: dict[str, list[tuple[str, int]]], keys: tuple[str, ...]) -> str | None:
     for key in keys:
         if key in a:
@@ -127,26 +134,65 @@ def dnat_rule(rule_id: str, lines: list[SetLine], keys: DnatKeys, command: str, 
     """A destination-NAT rule's attributes as a forward (None for excluded/untranslated rules)."""
     a = attrs(lines)
     for key, values in a.items():
-        if key not in keys.known:
-            warn(cfg, command, values[0][1], f"{key} {values[0][0]}".strip(), f"unknown attribute of {rule_id}")
+        if key not in keys.known and key not in SOURCE_KEYS:
+            unparsed(cfg, command, lines, values[0][1], f"unknown attribute {key!r} of {rule_id}: what it "
+                     "matches or rewrites is not modelled")
     internal_ip = first(a, keys.internal_ip)
     if "exclude" in a or not internal_ip:
         return None
     ports = {}
     for name, key in (("ext", keys.external_port), ("int", keys.internal_port)):
         text = first(a, key)
-        ports[name] = try_ports(text) if text else None
+        ports[name] = try_service_ports(text) if text else None
         if text and ports[name] is None:
-            warn(cfg, command, a[key[0] if key[0] in a else key[-1]][0][1], text, f"unreadable port in {rule_id}")
+            unparsed(cfg, command, lines, next(a[k][0][1] for k in key if k in a),
+                     f"unreadable port {text!r} in {rule_id}: expected numbers or ranges")
     proto = norm_proto(first(a, ("protocol",)) or proto_default)
-    source = first(a, ("source address",)) or first(a, ("source group address-group",))
+    sources, excluded = _sources(a)
     iif = first(a, keys.iif) or first(a, ("inbound-interface group",))
     kind = "dmz" if ports["ext"] is None and proto == "any" else "dnat"
+    negated, external = negation(first(a, ("destination address",)) or "")
+    comment = first(a, ("description",)) or ""
+    if negated:        # any local address but these: the wider 'any' never hides an exposure
+        comment = " ".join(x for x in (comment, f"[destination address !{external}: any but these]") if x)
     return PortForward(kind=kind, proto=proto, internal_ip=internal_ip.split("-")[0],
-                       external_ip=first(a, ("destination address",)), external_if=iif,
+                       external_ip=None if negated else external or None, external_if=iif,
                        external_ports=ports["ext"], internal_ports=ports["int"], enabled="disable" not in a,
-                       comment=first(a, ("description",)) or "", source_restriction=[source] if source else None,
-                       source_ref=block_ref(command, lines, rule_id))
+                       comment=comment, source_restriction=sources or None,
+                       source_exclusions=excluded or None, source_ref=block_ref(command, lines, rule_id))
+
+
+SOURCE_KEYS = ("source address", "source group address-group", "source group network-group",
+               "source group ipv6-address-group", "source group ipv6-network-group", "source group domain-group")
+_GROUP_KINDS = {"address-group": "address", "network-group": "network", "ipv6-address-group": "address",
+                "ipv6-network-group": "network", "domain-group": "address"}
+
+
+def _sources(a: dict[str, list[tuple[str, int]]]) -> tuple[list[str], list[str]]:
+    """(restriction, exclusions): groups as list:<name>, `!` negations as exclusions. Several source
+    matches must all hold; their union is wider than that, so a verdict on the union holds."""
+    sources: list[str] = []
+    excluded: list[str] = []
+    for key in SOURCE_KEYS:
+        for value, _ in a.get(key, []):
+            negated, value = negation(value)
+            value = value if key == "source address" else named(value)
+            (excluded if negated else sources).append(value)
+    return sources, excluded
+
+
+def group_book(lines: list[SetLine]) -> AddressBook:
+    """`firewall group address-group|network-group|ipv6-*|domain-group NAME address|network|include X`."""
+    book = AddressBook()
+    for kind, member_word in _GROUP_KINDS.items():
+        for name, rows in under(lines, "firewall", "group", kind).items():
+            book.add(name, [])
+            for row in rows:
+                if row.words[:1] == [member_word] and len(row.words) == 2:
+                    book.add(name, [row.words[1] if kind != "domain-group" else f"fqdn:{row.words[1]}"])
+                elif row.words[:1] == ["include"] and len(row.words) == 2:
+                    book.add(name, [row.words[1]])
+    return book
 
 
 def interfaces(lines: list[SetLine], command: str, cfg: RouterConfig) -> None:

@@ -12,7 +12,9 @@ from __future__ import annotations
 import re
 from typing import Mapping
 
-from firewall.model import PortForward, PortRange, RouterConfig
+from firewall.model import PortForward, PortRange, RouterConfig, Unparsed
+from firewall.parsers._addrbook import resolve_forwards
+from firewall.parsers._asa_acl import address_book, restrict
 from firewall.parsers._asa_config import AsaConfig
 from firewall.parsers._asa_nat import Names, NatRule, to_forward
 from firewall.parsers._sections import marker_score, parse_sections, split_on_prompts
@@ -63,10 +65,15 @@ def parse(outputs: Mapping[str, str]) -> RouterConfig:
             try:
                 forward = to_forward(rule, names)
             except ValueError as exc:
-                cfg.warnings.append(warn(rule.ref.command, (rule.ref.line or 0, rule.ref.text), str(exc)))
+                cfg.unparsed.append(Unparsed(rule.ref.command, rule.ref.line, rule.ref.text, "nat",
+                                             f"NAT rule not modelled: {exc}"))
                 continue
             if forward:
                 cfg.forwards.append(forward)
+        book = address_book(names.objects, names.acls)
+        command = next((r.ref.command for r in rules), "")
+        restrict(cfg.forwards, names.acls, book, cfg.unparsed, command)
+        resolve_forwards(cfg, book, where="the object / object-group definitions")
         cfg.warnings += names.warnings()
 
     return parse_sections("cisco_asa", outputs, split_on_prompts(_PROMPT), handle, finish)

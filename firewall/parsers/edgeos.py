@@ -3,7 +3,8 @@
 Read from the configuration: `port-forward` (wan-interface, rule N original-port /
 forward-to address+port / protocol / description), `service nat rule N` of type destination
 (inbound-interface, destination address/port, inside-address address/port, protocol
-absent = all, disable, exclude), `service upnp2` / `service upnp` (UPnP on, NAT-PMP noted),
+absent = all, disable, exclude; sources through `firewall group` address/network groups, `!` negations as
+exclusions), `service upnp2` / `service upnp` (UPnP on, NAT-PMP noted),
 `system conntrack modules sip` (absent = SIP ALG on, the platform default; `disable` = off),
 `interfaces <type> <name> [vif N] address/description`, switch-port `vlan pvid/vid`, host-name.
 Skipped as a whole: firewall, zone-policy, service (other than nat/upnp), system (other than
@@ -17,6 +18,7 @@ from typing import Mapping
 
 from firewall.model import FeatureState, ParseError, PortForward, RouterConfig, SourceRef, SwitchPort
 from firewall.parsers import _vyatta as vy
+from firewall.parsers._addrbook import resolve_forwards
 from firewall.parsers._fields import norm_proto, read_outputs, try_ports
 from firewall.parsers._text import TemplateMismatch, numbered_lines, textfsm_rows
 
@@ -89,6 +91,7 @@ def parse_config(text: str, command: str) -> RouterConfig:
     lines = vy.read_config(text, command, cfg)
     _port_forwards(lines, command, cfg)
     _service_nat(lines, command, cfg)
+    resolve_forwards(cfg, vy.group_book(lines), where="'firewall group'")
     _features(lines, command, cfg)
     vy.interfaces(lines, command, cfg)
     _switch_ports(lines, command, cfg)

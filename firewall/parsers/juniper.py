@@ -1,7 +1,8 @@
 """Juniper SRX (Junos) parser: destination/static NAT, VLANs, SIP ALG, from `| display set` and show.
 
 Read from `show configuration | display set`: `set|deactivate security nat destination|static`
-(see _junos_nat), the global address book, `security zones ... interfaces` (WAN/LAN role by zone
+(see _junos_nat), the global and per-zone address books (address, range-address, dns-name, address-set;
+resolved in the NAT rules' source-address-name), `security zones ... interfaces` (WAN/LAN role by zone
 name), `security alg sip disable`, `interfaces X unit N vlan-id|family inet address|description`,
 `vlans NAME vlan-id|l3-interface|description`, `system host-name`, `version`. Skipped without
 warnings: every other `set` hierarchy (policies, routing, screens, system services...), source
@@ -10,11 +11,13 @@ A configuration in brace format is refused with a hint to add `| display set`.
 """
 from __future__ import annotations
 
+import ipaddress
 import re
 import shlex
 from typing import Mapping
 
-from firewall.model import FeatureState, Interface, ParseError, RouterConfig, Vlan
+from firewall.model import FeatureState, Interface, ParseError, RouterConfig, Unparsed, Vlan
+from firewall.parsers._addrbook import resolve_forwards
 from firewall.parsers._junos_nat import NatConfig
 from firewall.parsers._sections import marker_score, parse_sections, split_on_prompts, template_blocks
 from firewall.parsers._text import Line, is_voice_name, network_of, ref, warn
@@ -110,13 +113,17 @@ def _set(cfg: RouterConfig, command: str, line: Line, path: list[str], state: _S
         cfg.hostname = cfg.hostname or path[2]
     elif path[:3] in (["security", "nat", "destination"], ["security", "nat", "static"]):
         if not state.nat.statement(path[2:], line):
-            cfg.warnings.append(warn(command, line, "NAT statement not understood"))
+            cfg.unparsed.append(_unparsed(command, line, "nat", "NAT statement not understood: expected a pool, "
+                                          "rule-set from/to, or rule match/then"))
     elif path[:4] == ["security", "alg", "sip", "disable"]:
         cfg.sip_alg = FeatureState(enabled=False, detail="set security alg sip disable",
                                    source_ref=ref(command, line, "security alg sip"))
-    elif path[:2] == ["security", "address-book"] and len(path) >= 6:
-        entry = state.nat.addresses.setdefault(path[4], [])
-        entry.append(path[5] if path[3] == "address" else path[6])
+    elif path[:2] == ["security", "address-book"] and len(path) >= 4:
+        if not state.nat.address_book(path[3:]):
+            cfg.unparsed.append(_unparsed(command, line, "address_list", "address-book entry not understood"))
+    elif path[:3] == ["security", "zones", "security-zone"] and path[4:5] == ["address-book"]:
+        if not state.nat.address_book(path[5:]):
+            cfg.unparsed.append(_unparsed(command, line, "address_list", "zone address-book entry not understood"))
     elif path[:3] == ["security", "zones", "security-zone"] and path[4:5] == ["interfaces"]:
         state.zones[path[5]] = path[3]
     elif path[0] == "interfaces" and len(path) >= 5 and path[2] == "unit":
@@ -125,15 +132,20 @@ def _set(cfg: RouterConfig, command: str, line: Line, path: list[str], state: _S
         _vlan(path, line, command, state)
 
 
+def _unparsed(command: str, line: Line, construct: str, reason: str) -> Unparsed:
+    return Unparsed(command, line[0], line[1].strip(), construct, reason)
+
+
 def _unit(path: list[str], line: Line, state: _State) -> None:
     name = f"{path[1]}.{path[3]}"
     unit = state.units.setdefault(name, Interface(name=name, parent=path[1]))
     state.unit_lines.setdefault(name, line)
     if path[4] == "vlan-id":
         unit.vlan_id = int(path[5])
-    elif path[4:7] == ["family", "inet", "address"]:
+    elif path[4:6] in (["family", "inet"], ["family", "inet6"]) and path[6:7] == ["address"]:
         network_of(path[7])                               # validates it
-        unit.addresses.append(path[7])
+        if not ipaddress.ip_interface(path[7]).is_link_local:    # fe80:: never reaches the internet
+            unit.addresses.append(path[7])
     elif path[4] == "description":
         unit.description = " ".join(path[5:])
 
@@ -159,7 +171,8 @@ def _finish(cfg: RouterConfig, state: _State) -> None:
         try:
             cfg.forwards += state.nat.rule_forwards(rule, state.command)
         except ValueError as exc:
-            cfg.warnings.append(warn(state.command, rule.lines[0], f"NAT rule {rs}/{name}: {exc}"))
+            cfg.unparsed.append(_unparsed(state.command, rule.lines[0], "nat", f"NAT rule {rs}/{name}: {exc}"))
+    resolve_forwards(cfg, state.nat.book, where="the security address-book")
     for name, unit in state.units.items():
         zone = state.zones.get(name, "").lower()
         unit.role = "wan" if re.search(r"untrust|outside|internet|wan", zone) else "lan" if zone else ""

@@ -15,7 +15,16 @@ import re
 from typing import Mapping, NamedTuple
 
 from firewall.model import FeatureState, RouterConfig
-from firewall.parsers._mikrotik_rules import Export, add_vlan, joined_lines, nat_forward
+from firewall.parsers._addrbook import AddressBook, resolve_forwards
+from firewall.parsers._mikrotik_rules import (
+    Export,
+    add_vlan,
+    address_list_entry,
+    joined_lines,
+    nat_forward,
+    nat_unparsed,
+    pinhole,
+)
 from firewall.parsers._sections import marker_score, parse_sections, split_on_prompts
 from firewall.parsers._text import Line, blocks, key_values, ref, warn
 
@@ -24,6 +33,9 @@ COMMANDS = [
     "/system resource print",
     "/ip firewall nat print detail without-paging",
     "/ip firewall nat export",
+    "/ip firewall address-list export",
+    "/ipv6 firewall nat export",
+    "/ipv6 firewall filter export",
     "/interface vlan print detail without-paging",
     "/interface bridge vlan export",
     "/ip address export",
@@ -38,6 +50,8 @@ _NOISE = re.compile(r"^\s*(Flags:|Columns:|#\s+[A-Z])")
 _COLON_KV = re.compile(r"^\s*([\w-]+):\s*(.*)$")
 _BY_COMMAND = [
     (re.compile(r"firewall nat (print|pr)\b"), "nat_print"),
+    (re.compile(r"ipv6 firewall filter (print|pr)\b"), "filter_print"),
+    (re.compile(r"address-list (print|pr)\b"), "address_list_print"),
     (re.compile(r"interface vlan (print|pr)\b"), "vlan_print"),
     (re.compile(r"service-port (print|pr)\b"), "service_port_print"),
     (re.compile(r"(upnp|identity|resource) (print|pr)\b"), "colon_kv"),
@@ -58,7 +72,13 @@ class Entry(NamedTuple):
 
 
 def parse(outputs: Mapping[str, str]) -> RouterConfig:
-    return parse_sections("mikrotik_routeros", outputs, split_on_prompts(_PROMPT), _handle)
+    book = AddressBook()
+
+    def handle(cfg: RouterConfig, command: str, lines: list[Line]) -> int:
+        return _HANDLERS[kind_of(command, lines)](cfg, command, lines, book)
+
+    return parse_sections("mikrotik_routeros", outputs, split_on_prompts(_PROMPT), handle,
+                          lambda cfg: resolve_forwards(cfg, book, where="the export or address-list print"))
 
 
 def sniff(text: str) -> float:
@@ -73,7 +93,10 @@ def kind_of(command: str, lines: list[Line]) -> str:
             return kind
     text = "\n".join(t for _, t in lines[:300])
     if re.search(r"^\s*\d+\s.*(chain=|^\s+chain=)|^\s+chain=\w+", text, re.M):
-        return "nat_print"
+        nat = re.search(r"chain=(dstnat|srcnat)|action=(dst-nat|src-nat|masquerade|netmap)", text)
+        return "nat_print" if nat else "filter_print"
+    if re.search(r"^\s*\d+\s+[XD]*\s*(;;;.*\n\s*)?list=\S+", text, re.M):
+        return "address_list_print"
     if re.search(r"vlan-id=\d+", text) and re.search(r"^\s*\d+\s+[XR]*\s", text, re.M) \
             and not re.search(r"^\s*(/|add )", text, re.M):
         return "vlan_print"
@@ -109,22 +132,39 @@ def print_entries(cfg: RouterConfig, command: str, lines: list[Line]) -> tuple[i
     return recognised, entries
 
 
-def _nat_print(cfg: RouterConfig, command: str, lines: list[Line]) -> int:
+def _nat_print(cfg: RouterConfig, command: str, lines: list[Line], book: AddressBook, make=nat_forward,
+               construct: str = "nat") -> int:
     recognised, entries = print_entries(cfg, command, lines)
     for entry in entries:
         where = ref(command, entry.block, entry.index)
         try:
-            forward = nat_forward({**entry.kv, "comment": entry.comment or entry.kv.get("comment", "")},
-                                  entry.flags, where)
+            forward = make({**entry.kv, "comment": entry.comment or entry.kv.get("comment", "")},
+                           entry.flags, where)
         except (ValueError, KeyError) as exc:
-            cfg.warnings.append(warn(command, entry.block[0], f"NAT rule not understood: {exc}"))
+            cfg.unparsed.append(nat_unparsed(where, str(exc), construct))
             continue
         if forward:
             cfg.forwards.append(forward)
     return recognised
 
 
-def _vlan_print(cfg: RouterConfig, command: str, lines: list[Line]) -> int:
+def _filter_print(cfg: RouterConfig, command: str, lines: list[Line], book: AddressBook) -> int:
+    return _nat_print(cfg, command, lines, book, pinhole, "filter")
+
+
+def _address_list_print(cfg: RouterConfig, command: str, lines: list[Line], book: AddressBook) -> int:
+    """`/ip firewall address-list print detail`: `list=X address=Y` entries (the column table is not read)."""
+    recognised, entries = print_entries(cfg, command, lines)
+    for entry in entries:
+        try:
+            address_list_entry(book, entry.kv, entry.flags)
+        except ValueError as exc:
+            cfg.unparsed.append(nat_unparsed(ref(command, entry.block, entry.index), str(exc) +
+                                             "; print it with 'detail' or use export", "address_list"))
+    return recognised
+
+
+def _vlan_print(cfg: RouterConfig, command: str, lines: list[Line], book: AddressBook) -> int:
     recognised, entries = print_entries(cfg, command, lines)
     for entry in entries:
         try:
@@ -135,7 +175,7 @@ def _vlan_print(cfg: RouterConfig, command: str, lines: list[Line]) -> int:
     return recognised
 
 
-def _service_port_print(cfg: RouterConfig, command: str, lines: list[Line]) -> int:
+def _service_port_print(cfg: RouterConfig, command: str, lines: list[Line], book: AddressBook) -> int:
     recognised, entries = print_entries(cfg, command, lines)
     for entry in entries:
         name = entry.kv.get("name") or next(iter(entry.kv), "")    # table rows start with the name
@@ -146,7 +186,7 @@ def _service_port_print(cfg: RouterConfig, command: str, lines: list[Line]) -> i
     return recognised
 
 
-def _colon_kv(cfg: RouterConfig, command: str, lines: list[Line]) -> int:
+def _colon_kv(cfg: RouterConfig, command: str, lines: list[Line], book: AddressBook) -> int:
     """`key: value` outputs: /ip upnp print, /system identity print, /system resource print."""
     values, recognised = {}, 0
     for line in lines:
@@ -168,16 +208,12 @@ def _colon_kv(cfg: RouterConfig, command: str, lines: list[Line]) -> int:
     return recognised
 
 
-def _export(cfg: RouterConfig, command: str, lines: list[Line]) -> int:
-    reader = Export(cfg, command)
+def _export(cfg: RouterConfig, command: str, lines: list[Line], book: AddressBook) -> int:
+    reader = Export(cfg, command, book)
     for line, raw in joined_lines(lines):
         reader.feed(line, raw)
     return reader.close()
 
 
-def _handle(cfg: RouterConfig, command: str, lines: list[Line]) -> int:
-    return _HANDLERS[kind_of(command, lines)](cfg, command, lines)
-
-
-_HANDLERS = {"nat_print": _nat_print, "vlan_print": _vlan_print, "export": _export,
+_HANDLERS = {"nat_print": _nat_print, "filter_print": _filter_print, "address_list_print": _address_list_print, "vlan_print": _vlan_print, "export": _export,
              "service_port_print": _service_port_print, "colon_kv": _colon_kv}

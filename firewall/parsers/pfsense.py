@@ -5,7 +5,9 @@ source restriction unless <any/>, destination network/address and port or port r
 port alias, target, local-port = start of the internal range, descr, <disabled/>; <nordr/>
 rules redirect nothing and are reported as a warning), `<nat><onetoone>` (1:1 NAT of all
 ports), `<interfaces>` + `<vlans>` (subnets per VLAN), `<aliases>` of type port/host, and a
-miniupnpd section anywhere (UPnP). pf has no SIP ALG. Skipped as a whole: outbound NAT,
+miniupnpd section anywhere (UPnP), `<nat><npt>` (IPv6 prefix translation, 1:1) and IPv6 pass rules on
+WAN to inside hosts (`ipv6_pinhole`). Sources resolve through host/network aliases (nested, FQDNs kept
+as such) and interface nets (`lan`, `lanip`); `<not/>` makes them exclusions. pf has no SIP ALG. Skipped as a whole: outbound NAT,
 filter rules, system, services and every other section. The XML is read with defusedxml:
 DTDs and entities (XML bombs) are refused with a ParseError.
 """
@@ -17,8 +19,28 @@ from typing import Mapping
 import defusedxml.ElementTree as DET
 from defusedxml import DefusedXmlException
 
-from firewall.model import FeatureState, Interface, ParseError, PortForward, PortRange, RouterConfig, SourceRef, Vlan
-from firewall.parsers._fields import cidr, first_v4_network, is_voice, norm_proto, read_outputs, try_ports, warn
+from firewall.model import (
+    FeatureState,
+    Interface,
+    ParseError,
+    PortForward,
+    PortRange,
+    RouterConfig,
+    SourceRef,
+    Unparsed,
+    Vlan,
+)
+from firewall.parsers._addrbook import AddressBook, is_address, named, negation, resolve_forwards
+from firewall.parsers._fields import (
+    cidr,
+    first_v4_network,
+    is_voice,
+    network_of,
+    norm_proto,
+    read_outputs,
+    try_ports,
+    warn,
+)
 
 COMMANDS = ["cat /conf/config.xml"]
 _RULE_KEYS = {"source", "destination", "protocol", "target", "local-port", "interface", "descr", "disabled",
@@ -65,7 +87,7 @@ def _load(text: str, command: str) -> tuple[ET.Element, dict[ET.Element, list[in
 
 
 class _Doc:
-    """The parsed config plus what every mapping needs: lines, raw text, aliases."""
+    """The parsed config plus what every mapping needs: lines, raw text, aliases, the address book."""
 
     def __init__(self, text: str, command: str):
         self.root, self.lines = _load(text, command)
@@ -73,6 +95,7 @@ class _Doc:
         self.command = command
         self.aliases = {(a.findtext("name") or "").strip(): (a.findtext("address") or "").split()
                         for a in self.root.iterfind("aliases/alias")}
+        self.book = _book(self.root, self.aliases)
 
     def ref(self, element: ET.Element, rule_id: str) -> SourceRef:
         start, end = self.lines.get(element, [None, None])
@@ -82,6 +105,31 @@ class _Doc:
     def ports(self, value: str) -> list[PortRange] | None:
         value = value.strip()
         return try_ports(",".join(self.aliases.get(value, [value])).replace(":", "-"))
+
+    def sources(self, side: ET.Element | None) -> tuple[list[str] | None, list[str] | None]:
+        """(restriction, exclusions) of a rule's <source>: an alias or interface net as list:<name>."""
+        value = _side(side)
+        if value is None:
+            return None, None
+        negated, value = negation(value)
+        value = value if is_address(value) else named(value.removeprefix("interface:") + (
+            "ip" if value.startswith("interface:") else ""))
+        return (None, [value]) if negated else ([value], None)
+
+
+def _book(root: ET.Element, aliases: dict[str, list[str]]) -> AddressBook:
+    """Host and network aliases (members may be other aliases or FQDNs) and each interface's net / address."""
+    book = AddressBook(any_names=frozenset({"any"}))
+    for alias in root.iterfind("aliases/alias"):
+        name = (alias.findtext("name") or "").strip()
+        if (alias.findtext("type") or "").strip() in ("host", "network"):
+            book.add(name, [m if is_address(m) or m in aliases else f"fqdn:{m}" for m in aliases.get(name, [])])
+    for element in root.iterfind("interfaces/*"):
+        address = cidr(element.findtext("ipaddr") or "", element.findtext("subnet") or "32")
+        if address:
+            book.add(element.tag, [network_of(address)])
+            book.add(f"{element.tag}ip", [address.split("/")[0]])
+    return book
 
 
 def _side(side: ET.Element | None) -> str | None:
@@ -119,7 +167,7 @@ def _nat_rule(doc: _Doc, rule: ET.Element, index: int, cfg: RouterConfig) -> Non
     external = doc.ports(port_text) if port_text else None
     if port_text and external is None:
         warn(cfg, doc.command, ref.line, port_text, f"unreadable destination port in {rule_id}; kept as all ports")
-    source = _side(rule.find("source"))
+    sources, excluded = doc.sources(rule.find("source"))
     proto = norm_proto(rule.findtext("protocol") or "any")
     target = (rule.findtext("target") or "").strip()
     target = (doc.aliases.get(target) or [target])[0]
@@ -128,18 +176,61 @@ def _nat_rule(doc: _Doc, rule: ET.Element, index: int, cfg: RouterConfig) -> Non
         external_ip=_side(destination), external_if=(rule.findtext("interface") or "").strip() or None,
         external_ports=external, internal_ports=_local_ports(doc, rule, external),
         enabled=rule.find("disabled") is None, comment=(rule.findtext("descr") or "").strip(),
-        source_restriction=[source] if source else None, source_ref=ref))
+        source_restriction=sources, source_exclusions=excluded, source_ref=ref))
 
 
 def _one_to_one(doc: _Doc, rule: ET.Element, index: int, cfg: RouterConfig) -> None:
     internal = _side(rule.find("source")) or (rule.findtext("internal") or "").strip()
-    source = _side(rule.find("destination"))
+    sources, excluded = doc.sources(rule.find("destination"))
     cfg.forwards.append(PortForward(
         kind="static_1to1", proto="any", internal_ip=internal.split("/")[0] or None,
         external_ip=(rule.findtext("external") or "").strip() or None,
         external_if=(rule.findtext("interface") or "").strip() or None, enabled=rule.find("disabled") is None,
-        comment=(rule.findtext("descr") or "").strip(), source_restriction=[source] if source else None,
+        comment=(rule.findtext("descr") or "").strip(), source_restriction=sources, source_exclusions=excluded,
         source_ref=doc.ref(rule, f"nat/onetoone[{index}]")))
+
+
+def _npt(doc: _Doc, rule: ET.Element, index: int, cfg: RouterConfig) -> None:
+    """IPv6 network prefix translation: the external prefix maps 1:1 onto the inside one (every port)."""
+    inside, outside = _side(rule.find("source")), _side(rule.find("destination"))
+    ref = doc.ref(rule, f"nat/npt[{index}]")
+    if not inside or not outside or not is_address(inside) or not is_address(outside):
+        cfg.unparsed.append(Unparsed(doc.command, ref.line, ref.text.split("\n")[0], "nat",
+                                     f"NPt rule {index}: expected inside and outside IPv6 prefixes"))
+        return
+    cfg.forwards.append(PortForward(
+        kind="static_1to1", proto="any", internal_ip=inside, external_ip=outside,
+        external_if=(rule.findtext("interface") or "").strip() or None, enabled=rule.find("disabled") is None,
+        comment=(rule.findtext("descr") or "").strip(), source_ref=ref))
+
+
+def _pinhole(doc: _Doc, rule: ET.Element, index: int, cfg: RouterConfig) -> None:
+    """A WAN pass rule for IPv6 to an inside address (no NAT): an IPv6 pinhole. Other filter rules are
+    not forwards; a WAN IPv6 pass whose destination cannot be read becomes Unparsed."""
+    family = (rule.findtext("ipprotocol") or "inet").strip()
+    interfaces = (rule.findtext("interface") or "").split(",")
+    if family not in ("inet6", "inet46") or "wan" not in interfaces or (rule.findtext("type") or "pass") != "pass":
+        return
+    ref = doc.ref(rule, f"filter/rule[{index}]")
+    destination = _side(rule.find("destination"))
+    if destination and destination.startswith("interface:"):
+        return                                  # the firewall's own address: a service on the router
+    found = doc.book.resolve([destination]) if destination and not is_address(destination) else None
+    if destination is None or destination.startswith("!") or (found and (found.missing or found.any)):
+        cfg.unparsed.append(Unparsed(doc.command, ref.line, ref.text.split("\n")[0], "filter",
+                                     f"IPv6 WAN pass rule {index}: destination {destination or 'any'!r} is not one "
+                                     "inside host or prefix, so what it opens is not modelled"))
+        return
+    port_text = (rule.find("destination").findtext("port") or "").strip()
+    sources, excluded = doc.sources(rule.find("source"))
+    for target in (found.members if found else [destination]):
+        if ":" not in target:
+            continue
+        cfg.forwards.append(PortForward(
+            kind="ipv6_pinhole", proto=norm_proto(rule.findtext("protocol") or "any"), internal_ip=target,
+            external_if="wan", external_ports=doc.ports(port_text) if port_text else None,
+            enabled=rule.find("disabled") is None, comment=(rule.findtext("descr") or "").strip(),
+            source_restriction=sources, source_exclusions=excluded, source_ref=ref))
 
 
 def _interfaces(doc: _Doc, cfg: RouterConfig) -> None:
@@ -195,6 +286,11 @@ def parse_xml(text: str, command: str = "cat /conf/config.xml") -> RouterConfig:
         _nat_rule(doc, rule, index, cfg)
     for index, rule in enumerate(doc.root.iterfind("nat/onetoone"), 1):
         _one_to_one(doc, rule, index, cfg)
+    for index, rule in enumerate(doc.root.iterfind("nat/npt"), 1):
+        _npt(doc, rule, index, cfg)
+    for index, rule in enumerate(doc.root.iterfind("filter/rule"), 1):
+        _pinhole(doc, rule, index, cfg)
+    resolve_forwards(cfg, doc.book, where="<aliases> (host/network) or <interfaces>")
     _interfaces(doc, cfg)
     _features(doc, cfg)
     cfg.hostname = (doc.root.findtext("system/hostname") or "").strip()

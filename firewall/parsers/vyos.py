@@ -1,8 +1,9 @@
 """VyOS: `show configuration commands` set-lines or the curly config.boot tree, and `show interfaces`.
 
-Read: `nat destination rule N` (1.4 `inbound-interface name X`, 1.2/1.3 `inbound-interface X`,
+Read: `nat destination rule N` and `nat66 destination rule N` (IPv6 destination NAT) (1.4 `inbound-interface name X`, 1.2/1.3 `inbound-interface X`,
 destination address/port lists and ranges, translation address/port, protocol tcp_udp/all,
-absent = all, disable, description, source address restriction), `service upnp`,
+absent = all, disable, description, source address / firewall group restriction, `!` negations),
+`service upnp`,
 `system conntrack modules`, `system host-name` and `interfaces <type> <name> [vif N | vif-s N
 vif-c M] address/description` (ethernet, bonding, ...). Skipped as a whole: firewall,
 nat source, protocols, policy, service (other than upnp), system (other than conntrack and
@@ -15,6 +16,7 @@ from typing import Mapping
 
 from firewall.model import FeatureState, RouterConfig
 from firewall.parsers import _vyatta as vy
+from firewall.parsers._addrbook import resolve_forwards
 from firewall.parsers._fields import read_outputs
 
 COMMANDS = ["show configuration commands", "show interfaces"]
@@ -51,10 +53,12 @@ def _sip(lines: list[vy.SetLine], version: str, command: str) -> FeatureState:
 def parse_config(text: str, command: str) -> RouterConfig:
     cfg = RouterConfig(platform="vyos", commands=[command])
     lines = vy.read_config(text, command, cfg)
-    for number, rows in vy.under(lines, "nat", "destination", "rule").items():
-        forward = vy.dnat_rule(f"nat destination rule {number}", rows, KEYS, command, cfg)
-        if forward:
-            cfg.forwards.append(forward)
+    for family in ("nat", "nat66"):
+        for number, rows in vy.under(lines, family, "destination", "rule").items():
+            forward = vy.dnat_rule(f"{family} destination rule {number}", rows, KEYS, command, cfg)
+            if forward:
+                cfg.forwards.append(forward)
+    resolve_forwards(cfg, vy.group_book(lines), where="'firewall group'")
     upnp = vy.under(lines, "service", "upnp")
     rows = [row for group in upnp.values() for row in group]
     cfg.upnp = FeatureState(True, "service upnp is configured", vy.block_ref(command, rows, "service upnp")) \

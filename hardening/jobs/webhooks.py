@@ -6,7 +6,8 @@ the body is the exact bytes sent (JSON, sorted keys), X-AWXH-Delivery its delive
 retry: receivers de-duplicate on it) and X-AWXH-Event the event (hardening.jobs.webhook_events). The
 README's "Webhooks" section has a receiver's verification snippet, tested against a real delivery. Targets are checked twice: the URL
 when it is stored (scheme, no credentials, no control characters raw or percent-encoded, and a host
-given as an address, in any spelling, or as localhost must be public unless allowed) and the address
+given as an address, in any spelling, or as localhost must be public unless allowed, and plain: no IPv6
+translator or tunnel address such as NAT64 or IPv4-mapped) and the address
 when a delivery is sent: every resolved address, and again the address actually connected to (DNS
 may answer differently the second time). Public addresses only, unless an operator allows a network;
 redirects are never followed: a webhook cannot be turned against the appliance's own network.
@@ -63,39 +64,43 @@ def check_url(url: str) -> str:
     return url
 
 
-NAT64_WELL_KNOWN = ipaddress.ip_network("64:ff9b::/96")        # RFC 6052: the IPv4 address is the last 32 bits
-NAT64_LOCAL_USE = ipaddress.ip_network("64:ff9b:1::/48")       # RFC 8215: a site's own translator
-IPV4_COMPATIBLE = ipaddress.ip_network("::/96")                # deprecated ::a.b.c.d
+# IPv6 ranges that carry (or stand for) an IPv4 address: a translator or tunnel decides where they lead,
+# and whether the embedded IPv4 is public says nothing about where the gateway sends it. A webhook target
+# must be a plain address; these are refused whatever their embedded address, unless an operator lists
+# the IPv6 range itself in WEBHOOK_ALLOWED_NETWORKS (an IPv6-only site behind its own NAT64).
+EMBEDDING_RANGES = tuple((ipaddress.ip_network(net), name) for net, name in (
+    ("::ffff:0:0/96", "IPv4-mapped"),
+    ("::ffff:0:0:0/96", "SIIT IPv4-translated"),
+    ("64:ff9b::/96", "NAT64 well-known prefix"),
+    ("64:ff9b:1::/48", "NAT64 local-use prefix"),
+    ("2002::/16", "6to4"),
+    ("2001::/32", "Teredo"),
+    ("::/96", "IPv4-compatible"),
+))
 
 
-def _embedded_ipv4(addr) -> ipaddress.IPv4Address | None:
-    """The IPv4 address an IPv6 address reaches through a translator or tunnel (mapped, NAT64, 6to4,
-    Teredo, compatible): a NAT64 gateway turns 64:ff9b::a00:1 into 10.0.0.1."""
-    if addr.version != 6:
+def _embedding(addr) -> str | None:
+    """The translator / tunnel range the address lies in, named, or None for a plain address (:: and ::1,
+    inside ::/96, are themselves: unspecified and loopback)."""
+    if addr.version != 6 or addr.is_loopback or addr.is_unspecified:
         return None
-    if addr.ipv4_mapped is not None:
-        return addr.ipv4_mapped
-    if addr in NAT64_WELL_KNOWN or addr in IPV4_COMPATIBLE:
-        return ipaddress.IPv4Address(int(addr) & 0xFFFFFFFF)
-    if addr.sixtofour is not None:
-        return addr.sixtofour
-    return addr.teredo[1] if addr.teredo is not None else None
+    return next((f"{name} range {net}" for net, name in EMBEDDING_RANGES if addr in net), None)
 
 
 def _vet(host: str, address: str, allowed: Iterable[str], verb: str = "resolves to") -> None:
     addr = ipaddress.ip_address(address.split("%", 1)[0])          # fe80::1%eth0: the zone is no part of it
-    embedded = _embedded_ipv4(addr)
-    if embedded is None:
-        reached = [addr]
-    elif addr.ipv4_mapped is not None:
-        reached = [embedded]                        # ::ffff:10.0.0.1 is 10.0.0.1 itself, not a route to it
-    else:
-        reached = [addr, embedded]                  # both must be public: the IPv6 route and where it leads
-    if any(a in ipaddress.ip_network(n) for a in reached for n in allowed):
+    what = host if host == str(addr) else f"{host} {verb} {addr}"
+    explicitly_allowed = any(addr.version == net.version and addr in net
+                             for net in (ipaddress.ip_network(n) for n in allowed))
+    embedding = _embedding(addr)
+    if embedding is not None and not explicitly_allowed:
+        raise UnsafeTarget(f"{what}: in the {embedding}, not a plain address: refused like a non-public address "
+                           "(give the receiver's own address; list the IPv6 range in WEBHOOK_ALLOWED_NETWORKS "
+                           "only if the receiver is reachable through that translator alone)")
+    if explicitly_allowed:
         return
-    # loopback, link-local (cloud metadata), private LAN, also behind a translator or tunnel
-    if addr in NAT64_LOCAL_USE or any(not a.is_global or a.is_multicast for a in reached):
-        what = host if host == str(reached[-1]) else f"{host} {verb} {reached[-1]}"
+    # loopback, link-local (cloud metadata), private LAN, multicast
+    if not addr.is_global or addr.is_multicast:
         raise UnsafeTarget(f"{what}: a non-public address; allow it explicitly with "
                            "WEBHOOK_ALLOWED_NETWORKS if the receiver really lives there")
 

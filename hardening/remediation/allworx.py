@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 import string
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -22,12 +23,30 @@ from store.models import Device, utcnow
 from store.secrets import set_credentials
 
 GENERATE = object()
-# (check it fixes, logical setting, desired value); policy may override the new mail ports
-FIXES = (("AWX-PHN-004", "pnp_lan_creates_enabled", False), ("AWX-PHN-005", "pnp_wan_creates_enabled", False),
-         ("AWX-SRV-007", "wan_admin_enabled", False), ("AWX-WAN-001", "network_mode", "nat_firewall"),
-         ("AWX-WAN-002", "stealth", True), ("AWX-SRV-006", "require_strong_passwords", True),
-         ("AWX-SRV-004", "smtp_port", 2525), ("AWX-SRV-004", "imap_port", 1143),
-         ("AWX-PHN-001", "phone_admin_password", GENERATE), ("AWX-PHN-002", "pnp_secret_key", GENERATE))
+
+
+@dataclass(frozen=True)
+class Fix:
+    """One setting this flow can change: the check it fixes, the value wanted, and any service impact.
+    A fix with an impact changes how others reach the server; it is planned only when asked for by name."""
+    check_id: str
+    setting: str
+    desired: Any
+    impact: str = ""
+
+
+FIXES = (Fix("AWX-PHN-004", "pnp_lan_creates_enabled", False), Fix("AWX-PHN-005", "pnp_wan_creates_enabled", False),
+         Fix("AWX-SRV-007", "wan_admin_enabled", False),
+         Fix("AWX-WAN-001", "network_mode", "nat_firewall",
+             "the server's network mode changes how its WAN port is reached: remote phones and SIP trunks "
+             "pointed at it may lose service until the router forwards are matched"),
+         Fix("AWX-WAN-002", "stealth", True), Fix("AWX-SRV-006", "require_strong_passwords", True),
+         Fix("AWX-SRV-004", "smtp_port", 2525,
+             "inbound mail to the server stops unless the MX record or the mail relay is changed to port 2525"),
+         Fix("AWX-SRV-004", "imap_port", 1143, "every mail client reading voicemail by IMAP must be "
+             "reconfigured to port 1143"),
+         Fix("AWX-PHN-001", "phone_admin_password", GENERATE), Fix("AWX-PHN-002", "pnp_secret_key", GENERATE))
+SETTINGS = tuple(f.setting for f in FIXES)
 MANUAL = {"AWX-SRV-001": "Maintenance > Software Update: install the current release for this line",
           "AWX-SRV-008": "Home > Network > VPN > Modify: configure the Allworx VPN for remote maintenance"}
 ALPHABET = string.ascii_letters + string.digits + "-_.!"
@@ -37,25 +56,41 @@ def generate_secret(length: int = 24) -> str:
     return "".join(secrets.choice(ALPHABET) for _ in range(length))
 
 
-def plan_changes(facts, policy, failing: set[str]) -> dict[str, Any]:
-    """Changes for the failing checks this server can fix itself; the rest as manual steps."""
-    changes, manual = [], []
-    for check_id, name, desired in FIXES:
-        if check_id not in failing:
+def plan_changes(facts, policy, failing: set[str], settings: list[str] | None = None) -> dict[str, Any]:
+    """Changes for the failing checks this server can fix itself; the rest as manual steps.
+
+    `settings` names the settings to change (None: every one without a service impact). A fix with a
+    service impact that was not named is held back, with the reason, never applied by default."""
+    unknown = sorted(set(settings or ()) - set(SETTINGS))
+    if unknown:
+        raise ValueError(f"settings: unknown {unknown}; one of {', '.join(SETTINGS)}")
+    changes, held_back, not_needed = [], [], []
+    for fix in FIXES:
+        named = settings is not None and fix.setting in settings
+        if settings is not None and not named:
             continue
-        current = facts.value(name)
-        if desired is not GENERATE and current == desired:
+        current = facts.value(fix.setting)
+        if fix.check_id not in failing or (fix.desired is not GENERATE and current == fix.desired):
+            if named:
+                reason = (f"{fix.check_id} does not fail on this server" if fix.check_id not in failing
+                          else f"already {fix.desired!r}")
+                not_needed.append({"setting": fix.setting, "reason": reason})
             continue
-        shown = "(secret)" if isinstance(current, Secret) or desired is GENERATE else current
-        changes.append({"check_id": check_id, "setting": name, "from": shown,
-                        "to": "(generated, shown once)" if desired is GENERATE else desired})
+        shown = "(secret)" if isinstance(current, Secret) or fix.desired is GENERATE else current
+        change = {"check_id": fix.check_id, "setting": fix.setting, "from": shown, "impact": fix.impact or None,
+                  "to": "(generated, shown once)" if fix.desired is GENERATE else fix.desired}
+        if fix.impact and not named:
+            held_back.append(change | {"reason": "service impact: name it in `settings` to change it"})
+        else:
+            changes.append(change)
     manual = [{"check_id": c, "step": MANUAL[c]} for c in sorted(failing) if c in MANUAL]
-    return {"kind": "allworx", "live_apply": True, "changes": changes, "manual": manual,
+    return {"kind": "allworx", "live_apply": True, "changes": changes, "held_back": held_back,
+            "not_needed": not_needed, "manual": manual,
             "commands": [f"set {c['setting']} = {c['to']}" for c in changes], "removals": [], "refused": []}
 
 
 def _desired(name: str) -> Any:
-    return next(value for _c, setting, value in FIXES if setting == name)
+    return next(fix.desired for fix in FIXES if fix.setting == name)
 
 
 def apply(db, rid: int, driver_for, box) -> tuple[Remediation, dict[str, str]]:
@@ -150,7 +185,8 @@ def rollback(db, rid: int, driver_for, box, reason: str = "rolled back on reques
         return row
 
 
-def create(sess, device: Device, driver_for, *, timeout: int, actor: str) -> Remediation:
+def create(sess, device: Device, driver_for, *, timeout: int, actor: str,
+           settings: list[str] | None = None) -> Remediation:
     """Read the server now, evaluate the checks this flow can fix, and plan (nothing is written)."""
     from hardening.checks.registry import run_checks
     from hardening.model.policy import Policy
@@ -158,15 +194,22 @@ def create(sess, device: Device, driver_for, *, timeout: int, actor: str) -> Rem
     facts = driver_for(device).gather(channels=["web"])
     site = inventory_facts(sess, device.site_id)
     site.devices = [d for d in site.devices if d.device_id != device.id] + [facts]
-    check_ids = sorted({c for c, _s, _v in FIXES} | set(MANUAL))
+    check_ids = sorted({fix.check_id for fix in FIXES} | set(MANUAL))
     failing = {r.check_id for r in run_checks(site, Policy(), check_ids)
                if r.status == "fail" and r.device_id in (device.id, None)}
-    plan = plan_changes(facts, Policy(), failing)
+    plan = plan_changes(facts, Policy(), failing, settings)
     row = Remediation(site_id=device.site_id, device_id=device.id, plan=plan, confirm_timeout_seconds=timeout,
                       created_by=actor, state="planned" if plan["changes"] else "refused",
-                      error="" if plan["changes"] else "nothing this flow can change (see manual steps)")
+                      error="" if plan["changes"] else _nothing_to_change(plan))
     if facts.errors.get("web"):
         raise RuntimeError(f"the server's web admin could not be read: {facts.errors['web']}")
     sess.add(row)
     sess.commit()
     return row
+
+
+def _nothing_to_change(plan: dict[str, Any]) -> str:
+    if plan["held_back"]:
+        names = ", ".join(c["setting"] for c in plan["held_back"])
+        return f"nothing to change by default: {names} held back for their service impact (name them in `settings`)"
+    return "nothing this flow can change (see manual steps)"

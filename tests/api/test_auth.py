@@ -56,8 +56,8 @@ def test_failed_auth_is_rate_limited_per_client(app, client, auth):
         assert client.get("/api/v1/sites", headers={"Authorization": "Bearer wrong"}).status_code == 401
     resp = client.get("/api/v1/sites", headers={"Authorization": "Bearer wrong"})
     assert resp.status_code == 429 and "Retry-After" in resp.headers
-    # even a valid token is refused from that address until the window passes
-    assert client.get("/api/v1/sites", headers=auth("read")).status_code == 429
+    # the failures are limited, not the valid: a good token from that address is still served (issue 14)
+    assert client.get("/api/v1/sites", headers=auth("read")).status_code == 200
     other = client.get("/api/v1/sites", headers=auth("read"), environ_base={"REMOTE_ADDR": "127.0.0.9"})
     assert other.status_code == 200
 

@@ -428,15 +428,19 @@ def test_allowed_networks_admit_exactly_their_addresses(tmp_path):
     def post(host):
         return client.post("/api/v1/webhooks", json={"url": f"http://{host}/h", "events": ["resolved"],
                                                      "secret": "k" * 32}, headers=headers).status_code
-    assert [post(h) for h in ("10.0.5.7", "[::ffff:10.0.5.7]", "[fd00:5::9]", "012.0.5.7")] == [201, 201, 201, 201]
+    assert [post(h) for h in ("10.0.5.7", "[fd00:5::9]", "012.0.5.7")] == [201, 201, 201]
     assert [post(h) for h in ("10.0.6.1", "127.0.0.1", "169.254.169.254", "[fd00:6::1]", "localhost")] == [422] * 5
-    # through a NAT64 gateway: the allowed IPv4 receiver, and only it
-    assert [post(h) for h in ("[64:ff9b::a00:507]", "[64:ff9b::a00:601]")] == [201, 422]
+    # an address that carries an IPv4 inside (mapped, NAT64) is refused even when that IPv4 is allowed:
+    # a webhook target must be a plain address (issue 14)
+    assert [post(h) for h in ("[::ffff:10.0.5.7]", "[64:ff9b::a00:507]", "[64:ff9b::a00:601]")] == [422] * 3
 
 
-def test_public_ipv4_behind_a_translator_is_still_public():
-    for address in ("64:ff9b::808:808", "2002:808:808::1", "2001:4860:4860::8888"):
-        webhooks._vet("receiver", address, [])             # no UnsafeTarget
+def test_translator_addresses_are_refused_even_around_a_public_ipv4():
+    """NAT64, 6to4 and SIIT forms of 8.8.8.8 are refused; a plain public IPv6 address is not."""
+    for address in ("64:ff9b::808:808", "2002:808:808::1", "::ffff:0:808:808"):
+        with pytest.raises(webhooks.UnsafeTarget):
+            webhooks._vet("receiver", address, [])
+    webhooks._vet("receiver", "2001:4860:4860::8888", [])   # Google's resolver: plain, public
 
 
 @pytest.mark.parametrize("host", ["localhost", "2130706433", "0177.0.0.1", "127.1", "[::ffff:127.0.0.1]"])

@@ -88,13 +88,17 @@ def test_host_key_accept_requires_a_presented_key(app, client, auth, site):
     dev = client.post("/api/v1/devices", json={"site_id": site["id"], "kind": "router", "name": "gw",
                                                "address": "192.168.1.1", "device_type": "linux"},
                       headers=h).json
-    assert client.post(f"/api/v1/devices/{dev['id']}/host-key/accept", headers=h).status_code == 409
-    new_key = {"type": "ssh-ed25519", "key": "AAAAC3NzaC1lZDI1NTE5AAAAIBBB", "sha256": "SHA256:x"}
+    nothing_presented = client.post(f"/api/v1/devices/{dev['id']}/host-key/accept",
+                                    json={"sha256": "SHA256:" + "A" * 43}, headers=h)
+    assert nothing_presented.status_code == 409
+    new_key = {"type": "ssh-ed25519", "key": "AAAAC3NzaC1lZDI1NTE5AAAAIBBB",
+               "sha256": "SHA256:" + "A" * 43}
     with app.app_context(), get_db().session() as sess:
         sess.get(Device, dev["id"]).ssh_host_key_presented = new_key
         sess.commit()
     assert client.post(f"/api/v1/devices/{dev['id']}/host-key/accept", headers=auth("remediate")).status_code == 403
-    resp = client.post(f"/api/v1/devices/{dev['id']}/host-key/accept", headers=h)
+    assert client.post(f"/api/v1/devices/{dev['id']}/host-key/accept", headers=h).status_code == 422  # no sha256
+    resp = client.post(f"/api/v1/devices/{dev['id']}/host-key/accept", json={"sha256": new_key["sha256"]}, headers=h)
     assert resp.status_code == 200 and resp.json["ssh_host_key"]["key"] == new_key["key"]
     assert resp.json["ssh_host_key_presented"] is None
 

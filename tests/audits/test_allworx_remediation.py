@@ -4,7 +4,9 @@ from sqlalchemy import text
 
 from store.models import Device
 
-FIXED = {"AWX-PHN-001", "AWX-PHN-002", "AWX-PHN-004", "AWX-PHN-005", "AWX-SRV-004", "AWX-WAN-002"}
+# fixed by the default plan; AWX-SRV-004 (mail ports) has a service impact and is planned only when named
+FIXED = {"AWX-PHN-001", "AWX-PHN-002", "AWX-PHN-004", "AWX-PHN-005", "AWX-WAN-002"}
+MAIL_PORTS = {"smtp_port", "imap_port"}
 
 
 def _failing(client, auth, site_id):
@@ -86,3 +88,46 @@ def test_report_lists_what_was_fixed_and_check_fail_on_new(app, client, auth, in
     assert code == 2                                  # known critical failures remain
     line, code = check_site(app, str(insecure_site), False, False, None, fail_on_new=True)
     assert code == 0 and line.startswith("ALLWORX OK")   # nothing new since the previous audit
+
+
+def test_default_plan_holds_back_the_mail_ports_and_says_why(client, auth, insecure_site):
+    """The insecure simulator serves SMTP on 25 and IMAP on 143 (AWX-SRV-004 fails): moving them breaks
+    inbound mail and every mail client, so the default plan lists them as held back, never as changes."""
+    plan = client.post("/api/v1/remediations", json={"device_id": _server(client, auth, insecure_site)},
+                       headers=auth("remediate")).json
+    assert "AWX-SRV-004" in _failing(client, auth, insecure_site)
+    assert not MAIL_PORTS & {c["setting"] for c in plan["plan"]["changes"]}
+    held = {c["setting"]: c for c in plan["plan"]["held_back"]}
+    assert MAIL_PORTS <= set(held)
+    assert "MX" in held["smtp_port"]["impact"] and "settings" in held["smtp_port"]["reason"]
+    assert all(c["impact"] is None for c in plan["plan"]["changes"])
+
+
+def test_named_settings_are_the_only_changes_and_impact_is_shown(client, auth, insecure_site):
+    h = auth("remediate")
+    server = _server(client, auth, insecure_site)
+    plan = client.post("/api/v1/remediations", json={"device_id": server, "settings": ["smtp_port", "stealth"]},
+                       headers=h)
+    assert plan.status_code == 201, plan.json
+    changes = {c["setting"]: c for c in plan.json["plan"]["changes"]}
+    assert set(changes) == {"smtp_port", "stealth"}
+    assert changes["smtp_port"]["to"] == 2525 and "inbound mail" in changes["smtp_port"]["impact"]
+    applied = client.post(f"/api/v1/remediations/{plan.json['id']}/apply", headers=h).json
+    assert applied["state"] == "awaiting_confirmation", applied
+    assert applied["generated"] == {}                  # no secret was named, none rotated
+    assert {c["setting"] for c in applied["verification"]["changes"]} == {"smtp_port", "stealth"}
+    client.post(f"/api/v1/remediations/{plan.json['id']}/rollback", headers=h)
+
+
+def test_a_setting_already_right_is_reported_not_needed(client, auth, secure_site):
+    resp = client.post("/api/v1/remediations", json={"device_id": _server(client, auth, secure_site),
+                                                     "settings": ["smtp_port"]}, headers=auth("remediate"))
+    assert resp.status_code == 201 and resp.json["state"] == "refused"
+    assert [n["setting"] for n in resp.json["plan"]["not_needed"]] == ["smtp_port"]
+
+
+def test_unknown_setting_is_a_422_naming_the_field(client, auth, insecure_site):
+    resp = client.post("/api/v1/remediations", json={"device_id": _server(client, auth, insecure_site),
+                                                     "settings": ["smtp_port", "root_shell"]},
+                       headers=auth("remediate"))
+    assert resp.status_code == 422 and "settings" in resp.json["errors"]["json"]

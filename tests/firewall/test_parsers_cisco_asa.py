@@ -37,7 +37,8 @@ def test_show_nat_port_forwards_and_details():
     assert fwd(by_id["section 2 line 2"])[:5] == ("static_1to1", "any", "interface:outside", "outside", None)
     inactive = by_id["section 1 line 11"]
     assert inactive.enabled is False and inactive.comment.startswith("test")
-    assert inactive.source_restriction == ["test4"]           # destination static test3 test4: real = test4
+    assert inactive.source_restriction == ["list:test4"]      # destination static test3 test4: real = test4
+    assert any(u.construct == "address_list" and "'test4'" in u.reason for u in cfg.unparsed)   # not defined
     assert "untranslate_hits=7" in by_id["section 2 line 3"].comment
     unresolved = by_id["section 1 line 12"]
     assert unresolved.external_ports is None and "not resolved" in unresolved.comment
@@ -146,14 +147,24 @@ def test_policy_map_without_inspect_sip_means_alg_off():
     assert cisco_asa.parse({"show nat": ""}).sip_alg.enabled is None
 
 
-def test_bad_nat_lines_warn_with_line_numbers():
+def test_bad_nat_lines_are_unparsed_with_line_numbers():
     text = "object network A\n host 10.0.0.1\n nat (inside outside) static 1.2.3.4\n" \
            "nat (inside,outside) source static A 1.2.3.5 service tcp nosuchsvc 80 frob\n"
     cfg = cisco_asa.parse({"show running-config": text})
-    assert [(w.line, w.message) for w in cfg.warnings] == [
-        (3, "object NAT line not understood"), (4, "unknown NAT words 'frob'"),
-        (4, "unknown service port 'nosuchsvc' or '80'")]
+    assert cfg.warnings == []
+    assert [(u.line, u.construct, u.reason.split(":")[0]) for u in cfg.unparsed] == [
+        (3, "nat", "object NAT line not understood"), (4, "nat", "unknown NAT words 'frob'"),
+        (4, "nat", "NAT rule not modelled")]
+    assert "'nosuchsvc'" in cfg.unparsed[2].reason
     assert cfg.forwards == []
+
+
+def test_outside_to_inside_static_opens_nothing_and_interfaceless_static_is_kept():
+    text = ("object network EXT\n host 198.51.100.9\nobject network EXT\n nat (outside,inside) static 10.0.0.9\n"
+            "object network SRV\n host 10.0.0.5\nobject network SRV\n nat static 203.0.113.5\n")
+    cfg = cisco_asa.parse({"show running-config": text})
+    assert [(f.internal_ip, f.external_ip, f.external_if) for f in cfg.forwards] == [
+        ("10.0.0.5", "203.0.113.5", None)]
 
 
 def test_pasted_session_and_garbage():

@@ -75,7 +75,9 @@ def test_set_form_service_nat_port_forward_conntrack_switchport():
         ("dmz", "any", "eth0", None, None, "192.168.1.20", None, True, ""),
     ]
     assert cfg.forwards[2].source_restriction == ["198.51.100.7"]
-    assert [(w.line, w.text) for w in cfg.warnings] == [(12, "frobnicate yes")]
+    assert cfg.warnings == []
+    assert [(u.line, u.text, u.construct) for u in cfg.unparsed] == [
+        (12, "set service nat rule 2 frobnicate yes", "nat")]
     assert cfg.sip_alg.enabled is False and cfg.sip_alg.source_ref.line == 19
     assert cfg.upnp.enabled is False
     port = cfg.switchports[0]

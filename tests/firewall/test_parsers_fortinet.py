@@ -157,3 +157,19 @@ def test_mapped_ip_range_is_kept():
     cfg = fortinet.parse({"show": vip})
     assert [fwd(f) for f in cfg.forwards] == [
         ("static_1to1", "any", "203.0.113.8", None, None, "10.0.0.5-10.0.0.6", None, True, 2, "pool")]
+
+
+
+def test_nested_addrgrp_from_batfish_sample_resolves_to_members():
+    from firewall.model import RouterConfig
+    from firewall.parsers._fortios_addr import address_book
+    from firewall.parsers._fortios_config import Tree
+    from firewall.parsers._text import numbered_lines
+
+    text = read_sample(P, "firewall_policy_addrgrp_batfish.txt")
+    tree = Tree()
+    tree.read(RouterConfig("fortinet"), "show", numbered_lines(text))
+    book = address_book(tree)
+    assert book.resolve(["grp1_parent"]).members == ["10.0.1.0/24"]    # exclude-member addr1b only narrows it
+    assert book.resolve(["grp2"]).members == ["10.0.2.0/24"]
+    assert fortinet.parse({"show": text}).forwards == []                 # no VIP in it

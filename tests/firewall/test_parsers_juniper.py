@@ -88,10 +88,10 @@ def test_hand_written_ports_protocols_deactivate_static_and_vlans():
     assert cfg.forwards[1].source_restriction == ["198.51.100.0/24"]
     assert sorted((w.line, w.message) for w in cfg.warnings) == [
         (19, "match application is not modelled"),
-        (27, "NAT rule IN/BAD: destination pool 'MISSING' is not defined"),
-        (28, "NAT statement not understood"),
         (36, "not a display-set statement"),
     ]
+    assert sorted((u.line, u.construct, u.reason.split(":")[0]) for u in cfg.unparsed) == [
+        (27, "nat", "NAT rule IN/BAD"), (28, "nat", "NAT statement not understood")]
     assert cfg.sip_alg.enabled is False and cfg.sip_alg.source_ref.line == 29
     assert [vlan_view(v) for v in cfg.vlans] == [
         (20, "", "ge-0/0/1.20", "192.168.20.0/24", False), (30, "VOICE", "irb.30", "192.168.30.0/24", True)]

@@ -91,9 +91,11 @@ def test_hand_written_export_disabled_dmz_and_features():
     ]
     assert cfg.forwards[1].source_restriction == ["203.0.113.0/24"]
     assert cfg.forwards[1].source_ref.end_line == 7
-    assert [(w.line, w.message) for w in cfg.warnings] == [
-        (10, "ip firewall nat entry not understood: negated dst-port is not modelled"),
-        (11, "unknown command under /ip firewall nat")]
+    assert cfg.warnings == []
+    assert [(u.line, u.construct, u.reason) for u in cfg.unparsed] == [
+        (10, "nat", "rule not understood: negated dst-port is not modelled"),
+        (11, "nat", "rule not understood: unknown command under /ip firewall nat")]
+    assert cfg.unparsed[0].text == nth_line(HAND_EXPORT, 10)
     assert cfg.sip_alg.enabled is False and cfg.sip_alg.source_ref.line == 13
     assert cfg.upnp.enabled is True and cfg.version == "7.12"
 

@@ -70,9 +70,11 @@ def test_dialup_router_medium_vpn_lists_ranges_and_restrictions():
         ("80", "tcp", "pppoe0", None, "25", "192.168.0.5"),
         ("90", "tcp", "pppoe0", None, "8123", "192.168.0.7"),
         ("91", "tcp", "pppoe0", None, "1880", "192.168.0.7"),
-        ("500", "tcp_udp", "eth1", "!192.168.0.0/24", "53", "192.168.0.1"),
+        ("500", "tcp_udp", "eth1", None, "53", "192.168.0.1"),      # destination !192.168.0.0/24: any but it
     ]
-    assert cfg.forwards[-1].source_restriction == ["!192.168.0.1-192.168.0.5"]
+    assert "!192.168.0.0/24" in cfg.forwards[-1].comment
+    assert cfg.forwards[-1].source_restriction is None
+    assert cfg.forwards[-1].source_exclusions == ["192.168.0.1-192.168.0.5"]
     assert cfg.forwards[1].internal_port_for(58051) == 58051
     assert cfg.sip_alg.enabled is True and cfg.warnings == []
 
@@ -107,9 +109,11 @@ def test_pre_14_syntax_dmz_upnp_qinq_and_warnings():
     cfg = vyos.parse({"show configuration commands": OLD_SYNTAX})
     assert [view(f) for f in cfg.forwards] == [
         ("dmz", "any", "eth0", None, None, "10.0.20.5", None, True, "dmz host"),
-        ("dnat", "udp", "eth0", None, None, "10.0.20.6", None, True, ""),
+        ("dnat", "udp", "eth0", None, "5060", "10.0.20.6", None, True, ""),      # port 'sip' by its name
     ]
-    assert sorted((w.line, w.text) for w in cfg.warnings) == [(5, "sip"), (8, "mystery x")]
+    assert cfg.warnings == []
+    assert [(u.line, u.text, u.construct) for u in cfg.unparsed] == [
+        (8, "set nat destination rule 30 mystery 'x'", "nat")]
     assert cfg.upnp.enabled is True and cfg.sip_alg.enabled is False
     assert [(v.vlan_id, v.interface, v.voice) for v in cfg.vlans] == [(20, "eth1.100.20", True)]
 

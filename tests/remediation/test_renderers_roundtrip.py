@@ -80,3 +80,19 @@ def test_legacy_iptables_rules_are_refused_with_the_exact_manual_command():
     assert config.forwards
     with pytest.raises(Unrenderable, match="iptables -t nat -D "):
         render_removal("linux", config.forwards[:1])
+
+
+def test_vyos_tree_form_removal_names_the_node_by_its_rule_number():
+    text = (SAMPLES / "vyos" / "config_boot_nat_basic_legacy.txt").read_text()
+    config = parse("vyos", {"show configuration": text})
+    commands = render_removal("vyos", config.forwards[:2])
+    assert commands == ["configure", "delete nat destination rule 1000", "delete nat destination rule 10022",
+                        "commit", "save", "exit"]
+
+
+def test_ios_line_that_does_not_read_back_as_the_forward_is_refused():
+    config = parse("cisco_ios", {"show running-config": (SAMPLES / CASES[0][1]).read_text()})
+    fwd = config.forwards[0]
+    fwd.source_ref.text = fwd.source_ref.text.replace(" 995", " 996", 1)   # another forward's line
+    with pytest.raises(Unrenderable, match="not exactly this forward"):
+        render_removal("cisco_ios", [fwd])
