@@ -15,6 +15,7 @@ import re
 
 from firewall.model import FeatureState, Interface, PortForward, RouterConfig, SourceRef, Unparsed, Vlan, parse_ports
 from firewall.parsers._addrbook import AddressBook, named, negation
+from firewall.parsers._routeros_words import routeros_key_values
 from firewall.parsers._text import Line, is_voice_name, key_values, network_of, ref, warn
 
 ADDRESS_LISTS = ("ip firewall address-list", "ipv6 firewall address-list")
@@ -200,7 +201,10 @@ class Export:
             self._apply(verb, rest, ref(self.command, raw, ""))
             self.recognised += 1
         except (ValueError, KeyError) as exc:
-            self.cfg.warnings.append(warn(self.command, line, f"{self.path} entry not understood: {exc}"))
+            if self.path in _RULE_MENUS:
+                self.cfg.unparsed.append(nat_unparsed(ref(self.command, raw, ""), str(exc), _RULE_MENUS[self.path]))
+            else:
+                self.cfg.warnings.append(warn(self.command, line, f"{self.path} entry not understood: {exc}"))
 
     def _apply(self, verb: str, rest: str, where: SourceRef) -> None:
         if self.path == "ip firewall service-port" and verb == "set":
@@ -208,7 +212,9 @@ class Export:
             if name == "sip":
                 self._sip(key_values(rest), where)
             return
-        kv = key_values(rest)
+        # rule lines are decoded as the router reads them (a comment shows what the router holds); a line
+        # that is not plain words and strings is script, never guessed at
+        kv = routeros_key_values(rest) if self.path in _RULE_MENUS else key_values(rest)
         if self.path in ("ip firewall nat", "ipv6 firewall nat") and verb == "add":
             where.rule_id = str(self.nat_index)        # the number `print` shows for this rule
             self.nat_index += 1

@@ -1,24 +1,37 @@
-"""Netfilter NAT chains shared by the nftables (text, JSON) and iptables readers.
+"""Netfilter NAT and forward chains shared by the nftables (text, JSON) and iptables readers.
 
 Each reader turns its rules into NftChain/NftRule records; collect() then walks the
-`type nat hook prerouting` chains and every chain they jump/goto into, passing a jump's own
-matches down, and turns `dnat` rules into forwards (chains named like miniupnpd give
-`upnp_dynamic` forwards and mean UPnP is on).
+`type nat hook prerouting` chains and every chain they jump/goto into (a verdict map's jumps
+too), passing a jump's own matches down, and turns `dnat` branches into forwards (chains named
+like miniupnpd give `upnp_dynamic` forwards and mean UPnP is on). Filter chains on the forward
+hook are walked the same way for IPv6 pinholes: an accept of traffic to an `ip6 daddr` host.
+A walked rule with a part the reader did not understand becomes an Unparsed item (with its line
+and text), so the checks it could change cannot pass on it; negated sources become exclusions.
 """
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 
-from firewall.model import FeatureState, PortRange, RouterConfig, SourceRef
+from firewall.model import FeatureState, PortForward, PortRange, RouterConfig, SourceRef, Unparsed
 from firewall.parsers._fields import NatMatch, first_address, split_target, try_ports, warn
+
+_MAX_DEPTH = 16
+_BUILTIN = {"PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"}      # iptables' own chains
 
 
 @dataclass
 class NftRule:
     match: NatMatch
-    action: str                       # dnat | jump | goto | redirect | xt_dnat | other
+    action: str                       # dnat | jump | goto | redirect | accept | xt_dnat | other ...
     target: str
     ref: SourceRef
+    branches: list[tuple[NatMatch, str, str]] | None = None   # (match, action, target); None = the one above
+    unparsed: list[str] = field(default_factory=list)          # why parts of the rule were not understood
+    bare: bool = False                # matches only, no statement: legal, but in NAT most likely a cut line
+
+    def alternatives(self) -> list[tuple[NatMatch, str, str]]:
+        return self.branches if self.branches is not None else [(self.match, self.action, self.target)]
 
 
 @dataclass
@@ -36,6 +49,10 @@ def dnat_target(target: str) -> tuple[str, list[PortRange] | None] | None:
     addr, port = split_target(target)
     if not addr or addr.startswith(("{", "@", "$")) or " " in addr:
         return None
+    try:
+        ipaddress.ip_network(first_address(addr), strict=False)     # a prefix target is an address range
+    except ValueError:
+        return None
     ports = try_ports(port) if port else None
     if port and ports is None:
         return None
@@ -43,38 +60,95 @@ def dnat_target(target: str) -> tuple[str, list[PortRange] | None] | None:
 
 
 def collect(chains: dict[tuple[str, str, str], NftChain], cfg: RouterConfig, command: str) -> None:
-    """Walk NAT prerouting chains (and what they jump to) and add their DNAT rules as forwards."""
+    """Walk NAT prerouting chains (and what they jump to) for forwards, forward-hook chains for pinholes."""
+    walker = _Walker(chains, cfg, command)
     for chain in chains.values():
         if chain.type == "nat" and chain.hook == "prerouting":
-            _walk(chain, NatMatch(), chains, cfg, command, (chain.name,))
+            walker.walk(chain, NatMatch(), (chain.name,), nat=True)
+    for chain in chains.values():
+        if chain.name not in walker.visited and not chain.hook and chain.name not in _BUILTIN:
+            for rule in chain.rules:
+                if rule.action in ("dnat", "xt_dnat"):
+                    walker.unparsed(rule, f"NAT rule in chain {chain.name!r}, which no prerouting chain reaches "
+                                          "(a name changed or garbled?)", "nat")
+    for chain in chains.values():
+        if chain.hook == "forward" and chain.type in ("filter", ""):
+            walker.walk(chain, NatMatch(), (chain.name,), nat=False)
 
 
-def _walk(chain: NftChain, parent: NatMatch, chains: dict, cfg: RouterConfig, command: str,
-          path: tuple[str, ...]) -> None:
-    upnp = "miniupnpd" in chain.name.lower()
-    for rule in chain.rules:
-        match = rule.match.inherit(parent)
-        if rule.match.unknown:
-            warn(cfg, command, rule.ref.line, rule.ref.text,
-                 f"unrecognised part of a NAT rule: {' '.join(rule.match.unknown)}")
-        if rule.action in ("jump", "goto"):
-            nxt = chains.get((chain.family, chain.table, rule.target))
-            if nxt is None or rule.target in path or len(path) > 16:
-                warn(cfg, command, rule.ref.line, rule.ref.text, f"cannot follow {rule.action} {rule.target}")
-            else:
-                _walk(nxt, match, chains, cfg, command, path + (rule.target,))
-        elif rule.action == "xt_dnat":
-            warn(cfg, command, rule.ref.line, rule.ref.text,
+def split_sources(fwd: PortForward) -> PortForward:
+    """Negated sources (`!10.0.0.1`) are exclusions (any source but these), never a restriction."""
+    sources = fwd.source_restriction or []
+    negated = [s[1:] for s in sources if s.startswith("!")]
+    if negated:
+        fwd.source_exclusions = negated
+        fwd.source_restriction = [s for s in sources if not s.startswith("!")] or None
+    return fwd
+
+
+class _Walker:
+    def __init__(self, chains: dict, cfg: RouterConfig, command: str):
+        self.chains, self.cfg, self.command = chains, cfg, command
+        self.noted: set[tuple[int | None, str, str]] = set()
+        self.visited: set[str] = set()
+
+    def unparsed(self, rule: NftRule, reason: str, construct: str) -> None:
+        key = (rule.ref.line, rule.ref.text, reason)
+        if key not in self.noted:
+            self.noted.add(key)
+            self.cfg.unparsed.append(Unparsed(self.command, rule.ref.line, rule.ref.text, construct, reason))
+
+    def walk(self, chain: NftChain, parent: NatMatch, path: tuple[str, ...], nat: bool) -> None:
+        upnp = "miniupnpd" in chain.name.lower()
+        if nat:
+            self.visited.add(chain.name)
+        for rule in chain.rules:
+            unknown = [f"words not understood: {' '.join(rule.match.unknown)}"] if rule.match.unknown else []
+            bare = ["a rule with matches and no statement: truncated or garbled?"] if rule.bare and nat else []
+            for reason in rule.unparsed + unknown + bare:
+                construct = "address_list" if "set @" in reason or "--match-set" in reason else (
+                    "nat" if nat else "forward")
+                self.unparsed(rule, reason, construct)
+            for own, action, target in rule.alternatives():
+                match = own.inherit(parent)
+                if action in ("jump", "goto"):
+                    self._follow(chain, rule, match, target, path, nat)
+                elif nat:
+                    self._nat(chain, rule, match, action, target, upnp)
+                elif action == "accept":
+                    self._pinhole(rule, match)
+
+    def _follow(self, chain: NftChain, rule: NftRule, match: NatMatch, target: str, path: tuple[str, ...],
+                nat: bool) -> None:
+        nxt = self.chains.get((chain.family, chain.table, target))
+        if nxt is None or target in path or len(path) > _MAX_DEPTH:
+            self.unparsed(rule, f"cannot follow the jump to chain {target!r} (missing, or a loop)",
+                          "nat" if nat else "forward")
+        else:
+            self.walk(nxt, match, path + (target,), nat)
+
+    def _nat(self, chain: NftChain, rule: NftRule, match: NatMatch, action: str, target: str, upnp: bool) -> None:
+        if action == "xt_dnat":
+            warn(self.cfg, self.command, rule.ref.line, rule.ref.text,
                  "iptables-nft DNAT rule: its target is only readable with iptables-save")
-        elif rule.action == "dnat":
-            target = dnat_target(rule.target)
-            if target is None:
-                warn(cfg, command, rule.ref.line, rule.ref.text, f"unreadable dnat target {rule.target!r}")
-                continue
-            cfg.forwards.append(match.forward(target[0], target[1], rule.ref,
-                                              "upnp_dynamic" if upnp else "dnat"))
+        elif action == "dnat":
+            read = dnat_target(target)
+            if read is None:
+                self.unparsed(rule, f"unreadable dnat target {target!r}", "nat")
+                return
+            fwd = match.forward(read[0], read[1], rule.ref, "upnp_dynamic" if upnp else "dnat")
+            self.cfg.forwards.append(split_sources(fwd))
             if upnp:
-                cfg.upnp = FeatureState(True, f"miniupnpd chain {chain.name} holds forwards", rule.ref)
+                self.cfg.upnp = FeatureState(True, f"miniupnpd chain {chain.name} holds forwards", rule.ref)
+
+    def _pinhole(self, rule: NftRule, match: NatMatch) -> None:
+        """An accept in a forward chain of traffic to an IPv6 inside host: that host is reachable."""
+        for host in (match.daddr or "").split(","):
+            if ":" not in host or host.startswith("!"):
+                continue
+            fwd = match.forward(host, None, rule.ref, "ipv6_pinhole")
+            fwd.external_ip = None
+            self.cfg.forwards.append(split_sources(fwd))
 
 
 def sip_helper_state(helpers: list[tuple[str, SourceRef]], xt_ct: bool) -> FeatureState:

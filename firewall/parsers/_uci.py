@@ -27,6 +27,7 @@ class UciSection:
     options: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     raw: list[str] = field(default_factory=list)
     end_line: int = 0
+    bad: list[tuple[int, str]] = field(default_factory=list)    # lines inside it that are not uci
 
     def get(self, key: str, default: str | None = None) -> str | None:
         """The option's value; a list option's values joined by spaces."""
@@ -64,11 +65,15 @@ def parse_export(text: str, command: str, cfg: RouterConfig, package: str = "") 
             value = " ".join(words[2:])
             section = sections[-1]
             values = section.options.setdefault(words[1], [])
+            if words[0] == "option" and values:         # legal (last wins), but usually two sections run together
+                section.bad.append((number, f"{line.strip()} (option {words[1]} given twice)"))
             values[:] = values + [(value, number)] if words[0] == "list" else [(value, number)]
             section.raw.append(line)
             section.end_line = number
         else:
             warn(cfg, command, number, line, "not a uci package/config/option/list line")
+            if sections:
+                sections[-1].bad.append((number, line))
     return sections
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import shlex
 
-from firewall.model import FeatureState, ParseError, RouterConfig, SourceRef
+from firewall.model import FeatureState, ParseError, RouterConfig, SourceRef, Unparsed
 from firewall.parsers._fields import NatMatch, norm_proto, try_ports, warn
 from firewall.parsers._netfilter import NftChain, NftRule, collect
 from firewall.parsers._text import numbered_lines
@@ -25,6 +25,8 @@ _CHAIN_HEADER = re.compile(r"^Chain (\S+) \(")
 _TARGETS = {"ACCEPT", "DROP", "RETURN", "SNAT", "MASQUERADE", "LOG", "NFLOG", "MARK", "CONNMARK",
             "CT", "NETMAP", "TPROXY", "QUEUE", "NFQUEUE", "REJECT", "NOTRACK", "TRACE", "TCPMSS",
             "CLASSIFY", "DSCP", "TOS", "TTL", "AUDIT", "CHECKSUM", "SET", "ULOG"}
+_OTHER_PROTOS = {"icmp", "icmpv6", "ipv6-icmp", "sctp", "gre", "esp", "ah", "udplite", "dccp", "mh", "1", "47", "50",
+                 "51", "58", "132"}
 _NO_VALUE = {"--syn", "--random", "--persistent", "--fully-random"}
 
 
@@ -38,6 +40,8 @@ def _option(m: NatMatch, opt: str, value: str, negated: bool, out: dict[str, str
         m.daddr = bang + value
     elif opt in ("-p", "--protocol"):
         m.protos = set() if negated or norm_proto(value) == "any" else {norm_proto(value)}
+        if norm_proto(value).startswith("other:") and value.lower() not in _OTHER_PROTOS:
+            m.unknown.append(f"-p {value}")
     elif opt in ("--dport", "--destination-port", "--dports", "--destination-ports") and not negated:
         m.dports = try_ports(value)
         if m.dports is None:
@@ -54,25 +58,40 @@ def _option(m: NatMatch, opt: str, value: str, negated: bool, out: dict[str, str
 
 def rule_from_args(args: list[str], ref: SourceRef) -> NftRule:
     """An `-A CHAIN ...` argument list (after the chain) as a walker rule."""
-    m, out, i, negated = NatMatch(), {}, 0, False
+    m, out, i, negated, problems = NatMatch(), {}, 0, False, []
     while i < len(args):
         opt = args[i]
         if opt == "!":
             negated, i = True, i + 1
+            continue
+        if opt == "--match-set" and i + 2 < len(args):
+            i, negated = _match_set(m, args[i + 1], args[i + 2], negated, problems) + i, False
             continue
         takes_value = opt.startswith("-") and opt not in _NO_VALUE
         value = args[i + 1] if takes_value and i + 1 < len(args) else ""
         _option(m, opt if opt.startswith("-") else f"?{opt}", value, negated, out)
         i, negated = i + (2 if takes_value else 1), False
     target = out.get("-j") or out.get("--jump") or ""
-    if out.get("-g") or out.get("--goto"):
-        return NftRule(m, "goto", out.get("-g") or out.get("--goto", ""), ref)
-    if target == "DNAT":
-        return NftRule(m, "dnat", out.get("--to-destination", ""), ref)
     action = "redirect" if target == "REDIRECT" else "other" if target in _TARGETS or not target else "jump"
     if target == "CT" and out.get("--helper") == "sip":
         action = "sip_helper"
-    return NftRule(m, action, target, ref)
+    if out.get("-g") or out.get("--goto"):
+        action, target = "goto", out.get("-g") or out.get("--goto", "")
+    elif target == "DNAT":
+        action, target = "dnat", out.get("--to-destination", "")
+    if not target:               # legal (a counting rule) but pointless in NAT: most likely a cut line
+        problems.append("rule without a target (-j/-g): truncated or garbled?")
+    return NftRule(m, action, target, ref, unparsed=problems)
+
+
+def _match_set(m: NatMatch, name: str, flags: str, negated: bool, problems: list[str]) -> int:
+    """`-m set [!] --match-set NAME src|dst`: the ipset's members are not in iptables output."""
+    direction = flags.split(",")[0]
+    if direction == "src":
+        m.saddr = (m.saddr or []) + [("!" if negated else "") + f"ipset:{name}"]
+    problems.append(f"--match-set {name} {flags}: ipset {name!r} members are not in this output "
+                    f"(read them with `ipset list {name}`)")
+    return 3
 
 
 def parse_save(text: str, command: str = "iptables-save") -> RouterConfig:
@@ -113,7 +132,10 @@ def _add_rule(chains: dict, table: str, number: int, line: str, command: str, cf
     try:
         words = shlex.split(line)
     except ValueError as exc:
-        warn(cfg, command, number, line, f"cannot split rule: {exc}")
+        if table == "nat":
+            cfg.unparsed.append(Unparsed(command, number, line, "nat", f"cannot split the rule into words: {exc}"))
+        else:
+            warn(cfg, command, number, line, f"cannot split rule: {exc}")
         return
     if len(words) < 2:
         warn(cfg, command, number, line, "-A without a chain name")
@@ -153,7 +175,8 @@ def parse_list(text: str, command: str = "iptables -t nat -vnL --line-numbers") 
         elif line.strip() and chain is not None and columns:
             rule = _list_row(line, columns, chain, number, command)
             if rule is None:
-                warn(cfg, command, number, line, "row does not fit the column header")
+                cfg.unparsed.append(Unparsed(command, number, line, "nat", "row does not fit the column header "
+                                             f"({' '.join(columns)}) of chain {chain.name}"))
             else:
                 chain.rules.append(rule)
         elif line.strip():

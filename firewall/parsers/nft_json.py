@@ -1,24 +1,29 @@
 """nftables `nft -j list ruleset` (JSON, the authoritative live source) -> port-forwards.
 
-Same semantics as the text reader in nftables.py (NAT prerouting chains and the chains they
-jump to; `dnat` = forward; `ct helper` objects of type "sip" = SIP ALG on). Each forward's
-SourceRef.rule_id is "<family> <table> <chain> handle <N>" because remediation deletes by
-handle; SourceRef.text is the rule's JSON. Lines a remote shell adds around the JSON (e.g.
-iptables-nft's "# Warning: table ip nat is managed by iptables-nft") become ParseWarnings.
-Skipped as a whole: tables, sets, maps, elements, flowtables and non-NAT chains.
+Same meaning as the text reader (nftables.py; both go through _nft_expr): NAT prerouting chains
+and the chains they jump to, forward-hook chains for IPv6 pinholes, `ct helper` objects of type
+"sip" = SIP ALG on. Maps appear as {"map": {"key", "data"}} inside a dnat's address, verdict
+maps as {"vmap": ...}, concatenations as {"concat": [...]}, named sets and maps as "set"/"map"
+objects (plus "element" objects) whose "elem" lists resolve "@name" references. Each forward's
+SourceRef.rule_id is "<family> <table> <chain> handle <N>" because remediation deletes by handle;
+SourceRef.text is the rule's JSON. Lines a remote shell adds around the JSON (e.g. iptables-nft's
+"# Warning: table ip nat is managed by iptables-nft") become ParseWarnings.
 """
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from firewall.model import ParseError, PortRange, RouterConfig, SourceRef
-from firewall.parsers._fields import NatMatch, try_ports, warn
-from firewall.parsers._netfilter import NftChain, NftRule, collect, sip_helper_state
+from firewall.model import ParseError, RouterConfig, SourceRef
+from firewall.parsers._fields import warn
+from firewall.parsers._netfilter import NftChain, collect, sip_helper_state
+from firewall.parsers._nft_expr import Match, NamedSet, Sets, Stmt, rule_of
 from firewall.parsers._text import numbered_lines
 
-_QUIET = {"counter", "log", "limit", "ct helper", "mangle", "notrack", "accept", "drop",
-          "return", "continue", "reject", "masquerade", "snat", "redirect", "queue", "set"}
+_QUIET = {"counter", "log", "limit", "ct helper", "mangle", "notrack", "quota", "flow", "set", "ct count",
+          "masquerade", "snat", "tproxy", "synproxy", "reject", "queue", "secmark", "dup", "fwd", "xt"}
+_VERDICTS = {"accept": "accept", "drop": "stop", "return": "stop", "continue": "other", "reject": "stop",
+             "queue": "stop", "redirect": "redirect"}
 
 
 def _decode(text: str, command: str, cfg: RouterConfig) -> list[dict[str, Any]]:
@@ -40,104 +45,147 @@ def _decode(text: str, command: str, cfg: RouterConfig) -> list[dict[str, Any]]:
     return [item for item in items if isinstance(item, dict) and item]
 
 
-def _items(right: Any) -> list[Any]:
-    if isinstance(right, dict) and isinstance(right.get("set"), list):
-        return right["set"]
-    return [right]
-
-
 def _text(value: Any) -> str:
     if isinstance(value, dict) and isinstance(value.get("prefix"), dict):
         return f"{value['prefix'].get('addr')}/{value['prefix'].get('len')}"
     if isinstance(value, dict) and isinstance(value.get("range"), list):
         return "-".join(str(v) for v in value["range"])
+    if isinstance(value, dict) and len(value) == 1:         # a verdict in a vmap: {"jump": {"target": "x"}}
+        verb, arg = next(iter(value.items()))
+        return f"{verb} {arg.get('target', '')}".strip() if isinstance(arg, dict) else str(verb)
     return str(value)
 
 
-def _ports(right: Any) -> list[PortRange] | None:
-    return try_ports(",".join(_text(item) for item in _items(right)))
+def _tuple(value: Any) -> tuple[str, ...]:
+    if isinstance(value, dict) and isinstance(value.get("elem"), dict):
+        value = value["elem"].get("val")                     # {"elem": {"val": ..., "timeout": ...}}
+    if isinstance(value, dict) and isinstance(value.get("concat"), list):
+        return tuple(_text(v) for v in value["concat"])
+    return (_text(value),)
 
 
-def _match(m: NatMatch, expr: dict[str, Any]) -> bool:
-    """Apply one {"match": ...}; False when this reader does not know it."""
-    left, right, negated = expr.get("left"), expr.get("right"), expr.get("op") == "!="
-    bang = "!" if negated else ""
-    meta = left.get("meta", {}).get("key") if isinstance(left, dict) and isinstance(left.get("meta"), dict) else None
-    payload = left.get("payload") if isinstance(left, dict) and isinstance(left.get("payload"), dict) else {}
-    proto, fld = payload.get("protocol"), payload.get("field")
-    if meta in ("iifname", "iif"):
-        m.iif = bang + ",".join(_text(v) for v in _items(right))
-    elif meta == "l4proto" or (proto in ("ip", "ip6") and fld in ("protocol", "nexthdr")):
-        m.protos |= set() if negated else {_text(v) for v in _items(right)}
-    elif proto in ("ip", "ip6") and fld in ("saddr", "daddr"):
-        values = [bang + _text(v) for v in _items(right)]
-        if fld == "saddr":
-            m.saddr = values
+def _rows(right: Any) -> list[tuple[str, ...]] | str:
+    if isinstance(right, str) and right.startswith("@"):
+        return right
+    if isinstance(right, dict) and isinstance(right.get("set"), list):
+        return [_tuple(v) for v in right["set"]]
+    if isinstance(right, list):                              # ct state ["established", "related"]
+        return [(_text(v),) for v in right]
+    return [_tuple(right)]
+
+
+def _pairs(data: Any) -> list[tuple[tuple[str, ...], tuple[str, ...]]] | str:
+    if isinstance(data, str):
+        return data
+    items = data.get("set") if isinstance(data, dict) else data
+    return [(_tuple(k), _tuple(v)) for k, v in (p for p in items or [] if isinstance(p, list) and len(p) == 2)]
+
+
+def _key(left: Any) -> tuple[str, ...] | None:
+    """A selector expression as the text reader names it ('tcp dport', 'meta iifname', ...)."""
+    if not isinstance(left, dict) or len(left) != 1:
+        return None
+    kind, body = next(iter(left.items()))
+    if kind == "concat" and isinstance(body, list):
+        parts = [_key(part) for part in body]
+        return None if any(p is None for p in parts) else tuple(k for p in parts for k in p)  # type: ignore[union-attr]
+    if not isinstance(body, dict):
+        return None
+    if kind == "meta":
+        return (f"meta {body.get('key')}",)
+    if kind == "payload" and "protocol" in body:
+        return (f"{body.get('protocol')} {body.get('field')}",)
+    if kind == "ct":
+        return (" ".join(str(p) for p in ("ct", body.get("dir"), body.get("family"), body.get("key")) if p),)
+    if kind == "fib":
+        return (f"fib {' '.join(body.get('flags') or [])} {body.get('result')}",)
+    if kind in ("numgen", "jhash", "symhash"):
+        return (kind,)
+    return None
+
+
+def _expr(expr: dict[str, Any], matches: list[Match], stmts: list[Stmt], unknown: list[str]) -> None:
+    key = next(iter(expr), "")
+    body = expr.get(key)
+    if key == "match" and isinstance(body, dict) and _key(body.get("left")) is not None:
+        matches.append(Match(_key(body.get("left")) or (), body.get("op") == "!=", _rows(body.get("right"))))
+    elif key == "dnat" and isinstance(body, dict):
+        addr = body.get("addr")
+        if isinstance(addr, dict) and isinstance(addr.get("map"), dict) and _key(addr["map"].get("key")):
+            stmts.append(Stmt("dnat_map", key=_key(addr["map"].get("key")) or (),
+                              elements=_pairs(addr["map"].get("data"))))
         else:
-            m.daddr = ",".join(values)
-    elif fld == "dport" and proto in ("tcp", "udp", "th", "sctp") and not negated:
-        m.dports = _ports(right)
-        m.protos |= {proto} if proto in ("tcp", "udp") else set()
-        return m.dports is not None
-    elif meta in ("nfproto", "protocol") or (isinstance(left, dict) and ("fib" in left or "ct" in left)):
-        pass                                   # family, fib daddr type local, ct state/status
-    else:
-        return False
-    return True
+            text, port = _text(addr), body.get("port")
+            text = f"[{text}]" if ":" in text and port is not None else text
+            stmts.append(Stmt("dnat", text + (f":{_text(port)}" if port is not None else "")))
+    elif key == "vmap" and isinstance(body, dict) and _key(body.get("key")):
+        stmts.append(Stmt("vmap", key=_key(body.get("key")) or (), elements=_pairs(body.get("data"))))
+    elif key in ("jump", "goto") and isinstance(body, dict):
+        stmts.append(Stmt(key, str(body.get("target", ""))))
+    elif key == "xt" and isinstance(body, dict) and body.get("name") == "DNAT":
+        stmts.append(Stmt("xt_dnat"))
+    elif key in _VERDICTS:
+        stmts.append(Stmt(_VERDICTS[key]))
+    elif key not in _QUIET:
+        unknown.append(json.dumps(expr, separators=(",", ":"))[:160])
 
 
-def _rule(obj: dict[str, Any], command: str, path: str) -> tuple[tuple[str, str, str], NftRule]:
-    m, action, target = NatMatch(comment=str(obj.get("comment", ""))), "other", ""
+def _rule(obj: dict[str, Any], command: str, sets: Sets) -> tuple[tuple[str, str, str], Any]:
+    matches: list[Match] = []
+    stmts: list[Stmt] = []
+    unknown: list[str] = []
     for expr in obj.get("expr") or []:
-        key = next(iter(expr), "") if isinstance(expr, dict) else ""
-        body = expr.get(key) if key else None
-        if key == "match" and isinstance(body, dict) and _match(m, body):
-            continue
-        if key == "dnat" and isinstance(body, dict):
-            port = body.get("port")
-            action = "dnat"
-            target = _text(body.get("addr")) + (f":{_text(port)}" if port is not None else "")
-            if ":" in _text(body.get("addr")):
-                target = f"[{_text(body.get('addr'))}]" + (f":{_text(port)}" if port is not None else "")
-        elif key in ("jump", "goto") and isinstance(body, dict):
-            action, target = key, str(body.get("target", ""))
-        elif key == "xt" and isinstance(body, dict) and body.get("name") == "DNAT":
-            action = "xt_dnat"
-        elif key == "redirect":
-            action = "redirect"
-        elif key not in _QUIET:
-            m.unknown.append(json.dumps(expr, separators=(",", ":"))[:120])
+        if isinstance(expr, dict) and expr:
+            _expr(expr, matches, stmts, unknown)
     family, table, chain = str(obj.get("family")), str(obj.get("table")), str(obj.get("chain"))
     rule_id = f"{family} {table} {chain} handle {obj.get('handle')}"
     ref = SourceRef(command, None, None, rule_id, json.dumps(obj, separators=(",", ":")))
-    if m.unknown:
-        m.unknown.insert(0, f"({path})")
-    return (family, table, chain), NftRule(m, action, target, ref)
+    return (family, table, chain), rule_of(matches, stmts, sets, ref, str(obj.get("comment", "")), unknown)
+
+
+def _named(obj: dict[str, Any], kind: str) -> NamedSet:
+    elems = obj.get("elem")
+    flags = obj.get("flags") or []
+    why = "a dynamic set: its members change at run time" if "dynamic" in flags else "no elements listed"
+    if not isinstance(elems, list):
+        return NamedSet(None, why)
+    if kind == "map":
+        return NamedSet(_pairs(elems) if isinstance(_pairs(elems), list) else None, why)  # type: ignore[arg-type]
+    return NamedSet([(_tuple(e), ()) for e in elems], why)
 
 
 def parse_json(text: str, command: str = "nft -j list ruleset") -> RouterConfig:
-    """Parse `nft -j list ruleset` output into forwards and the SIP ALG state."""
+    """Parse `nft -j list ruleset` output into forwards, pinholes and the SIP ALG state."""
     cfg = RouterConfig(platform="linux", commands=[command])
     chains: dict[tuple[str, str, str], NftChain] = {}
+    sets: dict[tuple[str, str], Sets] = {}
     helpers: list[tuple[str, SourceRef]] = []
-    xt_ct = False
-    items = _decode(text, command, cfg)
-    for index, item in enumerate(items):
+    rules: list[tuple[int, dict[str, Any]]] = []
+    for index, item in enumerate(_decode(text, command, cfg)):
         kind, obj = next(iter(item.items()))
         if not isinstance(obj, dict):
             continue
+        table = (str(obj.get("family")), str(obj.get("table")))
         if kind == "chain":
-            key = (str(obj.get("family")), str(obj.get("table")), str(obj.get("name")))
+            key = (*table, str(obj.get("name")))
             chains[key] = NftChain(*key, type=str(obj.get("type", "")), hook=str(obj.get("hook", "")))
         elif kind == "rule":
-            key, rule = _rule(obj, command, f"$.nftables[{index}]")
-            xt_ct = xt_ct or '"xt":{"type":"target","name":"CT"}' in rule.ref.text
-            if key not in chains:
-                raise ParseError(f"{command}: $.nftables[{index}] is a rule of undeclared chain {key}")
-            chains[key].rules.append(rule)
+            rules.append((index, obj))
+        elif kind in ("set", "map"):
+            sets.setdefault(table, {})[str(obj.get("name"))] = _named(obj, kind)
+        elif kind == "element" and isinstance(obj.get("elem"), list):
+            named = sets.setdefault(table, {}).setdefault(str(obj.get("name")), NamedSet([]))
+            named.elements = (named.elements or []) + [(_tuple(e), ()) for e in obj["elem"]]
         elif kind == "ct helper" and obj.get("type") == "sip":
             rule_id = f"{obj.get('family')} {obj.get('table')} ct helper {obj.get('name')} handle {obj.get('handle')}"
             helpers.append((str(obj.get("name")), SourceRef(command, None, None, rule_id, json.dumps(obj))))
+    xt_ct = False
+    for index, obj in rules:
+        key, rule = _rule(obj, command, sets.get((str(obj.get("family")), str(obj.get("table"))), {}))
+        xt_ct = xt_ct or '"xt":{"type":"target","name":"CT"}' in rule.ref.text
+        if key not in chains:
+            raise ParseError(f"{command}: $.nftables[{index}] is a rule of undeclared chain {key}")
+        chains[key].rules.append(rule)
     collect(chains, cfg, command)
     cfg.sip_alg = sip_helper_state(helpers, xt_ct)
     return cfg

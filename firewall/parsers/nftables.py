@@ -1,30 +1,29 @@
-"""nftables `nft list ruleset` text form (incl. OpenWrt fw4 `fw4 print`) -> port-forwards.
+"""nftables text: `nft list ruleset`, `fw4 print` and hand-written /etc/nftables.conf -> port-forwards.
 
-Only NAT matters here: chains of `type nat hook prerouting`, and every chain they jump/goto
-into, are walked; a jump passes its own matches (e.g. fw4's `iifname "pppoe-wan" jump
-dstnat_wan`) down to the rules of the target chain. Rules carrying `dnat` become forwards;
-`redirect`, `masquerade`, `snat` and verdicts are understood and not forwards (a redirect
-targets the router itself). Skipped as a whole: filter/route chains, sets, maps, flowtables
-and other stateful objects, except `ct helper` objects, whose type "sip" means SIP ALG on.
-A rule in a walked chain with words this reader does not know becomes a ParseWarning.
+The whole grammar those use is read: `table [family] name {` blocks (no family = ip), `add
+table|chain|rule|set|map|element` commands, `define`/`redefine` variables ($name substituted),
+`include` (its file is not here: an Unparsed item, so the checks it touches cannot pass),
+named sets and maps (their elements resolve `@name`), multi-line anonymous sets, maps and
+verdict maps, concatenations, `;`-separated statements and `#` comments. Chains of `type nat
+hook prerouting` and what they jump to give forwards, forward-hook chains IPv6 pinholes (see
+_netfilter and _nft_expr for the meaning); `ct helper` objects of type "sip" mean SIP ALG on.
 """
 from __future__ import annotations
 
 import re
 
-from firewall.model import ParseError, PortRange, RouterConfig, SourceRef
-from firewall.parsers._fields import NatMatch, try_ports, warn
-from firewall.parsers._netfilter import NftChain, NftRule, collect, sip_helper_state
+from firewall.model import ParseError, RouterConfig, SourceRef, Unparsed
+from firewall.parsers._fields import warn
+from firewall.parsers._netfilter import NftChain, collect, sip_helper_state
+from firewall.parsers._nft_expr import NamedSet, Sets, rule_of
+from firewall.parsers._nft_words import elements, read_words, split_top
 from firewall.parsers._text import numbered_lines
 
-_BLOCK_WORDS = ("table", "chain", "set", "map", "flowtable", "counter", "quota", "ct", "limit",
-                "secmark", "synproxy", "meter", "tunnel")
-_SKIP_WORDS = ("flush", "include", "delete", "add", "#")
-_HANDLE = re.compile(r"\s#\s*handle\s+(\d+)\s*$")
-_VERDICTS = {"accept", "drop", "return", "continue", "notrack", "queue", "reject", "masquerade",
-             "snat", "redirect"}
-
-
+FAMILIES = ("ip", "ip6", "inet", "arp", "bridge", "netdev")
+_OBJECTS = r"(?:chain|set|map|flowtable|counter|quota|limit|secmark|synproxy|tunnel|meter|ct\s+(?:helper|timeout|expectation))"
+_OPENER = re.compile(rf"^(?:(?:add|create)\s+)?(?:table(?:\s+(?:{'|'.join(FAMILIES)}))?\s+\S+|{_OBJECTS}\s+\S+)\s*\{{$")
+_HANDLE = re.compile(r"#\s*handle\s+(\d+)\s*$")
+_VARIABLE = re.compile(r"\$([A-Za-z_][\w-]*)")
 _PLAIN_WORD = re.compile(r'"([^"]*)"?|([^\s{"]+)')
 
 
@@ -59,226 +58,204 @@ def tokenize(stmt: str) -> list[str]:
     return tokens
 
 
-def set_items(value: str) -> list[str]:
-    """'{ 80, 443 }' -> ['80', '443']; a plain word -> [word]."""
-    if value.startswith("{"):
-        return [v.strip().strip('"') for v in value.strip("{} ").split(",") if v.strip()]
-    return [value]
+def _strip_comment(line: str) -> tuple[str, str | None]:
+    """The line without its `# ...` tail (outside quotes), and the handle number that tail gave."""
+    if "#" not in line:
+        return line, None
+    quoted = False
+    for i, ch in enumerate(line):
+        if ch == '"':
+            quoted = not quoted
+        elif ch == "#" and not quoted:
+            handle = _HANDLE.search(line[i:])
+            return line[:i], handle.group(1) if handle else None
+    return line, None
 
 
-def ports_of(value: str) -> list[PortRange] | None:
-    return try_ports(",".join(set_items(value)))
+def _balance(text: str) -> int:
+    body = re.sub(r'"[^"]*"', "", text)
+    return body.count("{") - body.count("}")
 
 
-def _value(tokens: list[str], i: int) -> tuple[bool, str, int]:
-    """(negated, value, next index) for `KEY [op] VALUE` starting at the value position."""
-    negated = False
-    if i < len(tokens) and tokens[i] in ("==", "!=", "eq", "ne"):
-        negated = tokens[i] in ("!=", "ne")
-        i += 1
-    return negated, tokens[i] if i < len(tokens) else "", i + 1
-
-
-def _iif(m: NatMatch, negated: bool, value: str) -> None:
-    m.iif = ("!" if negated else "") + ",".join(set_items(value))
-
-
-def _addr(m: NatMatch, field_name: str, negated: bool, value: str) -> None:
-    items = [("!" if negated else "") + item for item in set_items(value)]
-    if field_name == "saddr":
-        m.saddr = items
-    else:
-        m.daddr = ",".join(items)
-
-
-def _match_word(m: NatMatch, tokens: list[str], i: int) -> int:
-    """Consume one match expression at tokens[i]; returns the next index (i if not a match)."""
-    word, nxt = tokens[i], tokens[i + 1] if i + 1 < len(tokens) else ""
-    if word in ("iifname", "iif") or (word == "meta" and nxt in ("iifname", "iif")):
-        negated, value, j = _value(tokens, i + (2 if word == "meta" else 1))
-        _iif(m, negated, value)
-        return j
-    if word in ("ip", "ip6") and nxt in ("saddr", "daddr"):
-        negated, value, j = _value(tokens, i + 2)
-        _addr(m, nxt, negated, value)
-        return j
-    if (word == "meta" and nxt == "l4proto") or (word in ("ip", "ip6") and nxt in ("protocol", "nexthdr")):
-        negated, value, j = _value(tokens, i + 2)
-        m.protos |= set() if negated else set(set_items(value))
-        return j
-    if word in ("tcp", "udp", "th", "sctp") and nxt == "dport":
-        negated, value, j = _value(tokens, i + 2)
-        ports = None if negated else ports_of(value)
-        if ports is None:
-            m.unknown.append(f"{word} dport {'!= ' if negated else ''}{value}")
-        m.dports = ports
-        if word in ("tcp", "udp"):
-            m.protos.add(word)
-        return j
-    if word == "meta" and nxt in ("nfproto", "protocol"):
-        return i + 3
-    if word == "fib" and tokens[i + 1:i + 4] == ["daddr", "type", "local"]:
-        return i + 4
-    return i
-
-
-def _skip_word(tokens: list[str], i: int) -> int:
-    """Consume statements that neither match nor translate (counter, log, ct ..., comment)."""
-    word = tokens[i]
-    if word == "counter":
-        return i + (5 if i + 1 < len(tokens) and tokens[i + 1] == "packets" else 1)
-    if word == "log":
-        i += 1
-        while i + 1 < len(tokens) and tokens[i] in ("prefix", "level", "flags", "group", "snaplen"):
-            i += 2
-        return i
-    if word == "ct":
-        return i + (4 if i + 2 < len(tokens) and tokens[i + 2] == "set" else 3)
-    if word in ("meta", "mark") and "set" in tokens[i:i + 3]:
-        return tokens.index("set", i) + 2
-    return i
-
-
-def read_rule(tokens: list[str]) -> tuple[NatMatch, str, str]:
-    """Parse one rule's words into its match, action and action argument."""
-    m, action, target, i = NatMatch(), "", "", 0
-    while i < len(tokens):
-        j = _match_word(m, tokens, i)
-        j = _skip_word(tokens, i) if j == i else j
-        if j != i:
-            i = j
+def statements(text: str, command: str) -> list[tuple[int, int, str, str, str | None]]:
+    """(first line, last line, statement, raw text, handle): brace-joined, `;`-split, comments removed."""
+    out: list[tuple[int, int, str, str, str | None]] = []
+    pending, raw, start, handle = "", [], 0, None
+    for number, line in numbered_lines(text):
+        body, found = _strip_comment(line)
+        body = body.strip()
+        if not body and not pending:
             continue
-        word = tokens[i]
-        if word == "comment" and i + 1 < len(tokens):
-            m.comment, i = tokens[i + 1], i + 2
-        elif word == "dnat":
-            i += 1
-            while i < len(tokens) and tokens[i] in ("ip", "ip6", "to"):
-                i += 1
-            action, target = "dnat", tokens[i] if i < len(tokens) else ""
-            i += 1
-            while i < len(tokens) and tokens[i] in ("persistent", "random", "fully-random"):
-                i += 1
-        elif word == "xt" and tokens[i + 1:i + 3] == ["target", "DNAT"]:
-            action, i = "xt_dnat", i + 3
-        elif word in ("jump", "goto") and i + 1 < len(tokens):
-            action, target, i = word, tokens[i + 1], i + 2
-        elif word in _VERDICTS:
-            action = action or ("redirect" if word == "redirect" else "other")
-            i = len(tokens)                    # the rest are the verdict's own arguments
-        else:
-            m.unknown.append(word)
-            i += 1
-    return m, action or "other", target
-
-
-def _logical_lines(text: str, command: str) -> list[tuple[int, str]]:
-    """Join lines whose braces do not balance (multi-line sets) into one logical line."""
-    out: list[tuple[int, str]] = []
-    pending, start = "", 0
-    for number, raw in numbered_lines(text):
-        line = raw if pending else raw.strip()
-        if not pending and (not line or line.startswith("#")):
+        pending, start = (f"{pending} {body}", start) if pending else (body, number)
+        raw, handle = raw + [line.strip()], handle or found
+        if _balance(pending) > 0 and not _OPENER.match(pending):
             continue
-        pending, start = (pending + " " + line.strip(), start) if pending else (line, number)
-        quoted = re.sub(r'"[^"]*"', "", _HANDLE.sub("", pending))
-        opens, closes = quoted.count("{"), quoted.count("}")
-        if opens <= closes or quoted.rstrip().endswith("{") and opens == closes + 1:
-            out.append((start, pending))
-            pending = ""
+        parts = [pending] if _OPENER.match(pending) else split_top(pending, ";")
+        out += [(start, number, part, "\n".join(raw), handle) for part in parts]
+        pending, raw, handle = "", [], None
     if pending:
-        raise ParseError(f"{command or 'nft list ruleset'}: unbalanced braces from line {start} (truncated?)")
+        raise ParseError(f"{command}: line {start}: braces opened here are never closed (truncated?); "
+                         "expected a closing '}'")
     return out
 
 
-def parse_text(text: str, command: str = "nft list ruleset") -> RouterConfig:
-    """Parse `nft list ruleset` / `nft -a list ruleset` / `fw4 print` text."""
-    cfg = RouterConfig(platform="linux", commands=[command])
-    state = _TextState(command)
-    for number, line in _logical_lines(text, command):
-        state.feed(number, line, cfg)
-    if state.stack:
-        raise ParseError(f"{command}: {len(state.stack)} block(s) not closed at the end (truncated?)")
-    if not state.tables:
-        raise ParseError(f"{command}: no 'table <family> <name> {{' block found; not nft ruleset output")
-    collect(state.chains, cfg, command)
-    cfg.sip_alg = sip_helper_state(state.helpers, state.xt_ct)
-    return cfg
+class _Reader:
+    """Block stack, tables, chains, named sets and variables while reading the text form."""
 
-
-def _is_block(words: list[str]) -> bool:
-    """`table ip x {`, `chain x {`, `ct helper x {`, `set x {`, ... (or a one-line block)."""
-    size = 3 if words[0] == "table" or (words[0] == "ct" and words[1:2] != ["state"]) else 2
-    return (words[0] in _BLOCK_WORDS and len(words) == size + 1 and words[-1].startswith("{"))
-
-
-class _TextState:
-    """Block stack and collected chains while reading the text form."""
-
-    def __init__(self, command: str):
-        self.command = command
+    def __init__(self, command: str, cfg: RouterConfig):
+        self.command, self.cfg = command, cfg
         self.stack: list[tuple[str, ...]] = []
         self.defines: dict[str, str] = {}
         self.chains: dict[tuple[str, str, str], NftChain] = {}
+        self.pending: list[tuple[NftChain, list[str], SourceRef]] = []
+        self.sets: dict[tuple[str, str], Sets] = {}
         self.helpers: list[tuple[str, SourceRef]] = []
         self.tables = 0
         self.xt_ct = False
 
-    def feed(self, number: int, line: str, cfg: RouterConfig) -> None:
-        handle = _HANDLE.search(line)
-        body = _HANDLE.sub("", line).strip()
-        for name in sorted(self.defines, key=len, reverse=True):
-            body = body.replace(f"${name}", self.defines[name])
+    def feed(self, first: int, last: int, stmt: str, raw: str, handle: str | None) -> None:
+        body = self._substitute(stmt.strip())
         words = tokenize(body)
+        if not words:
+            return
         top = self.stack[-1] if self.stack else ("",)
         if body == "}":
             if not self.stack:
-                raise ParseError(f"{self.command}: line {number}: '}}' without an open block")
+                raise ParseError(f"{self.command}: line {first}: '}}' without an open block; expected a rule or "
+                                 "'table <family> <name> {'")
             self.stack.pop()
         elif top[0] == "chain":
-            self._chain_line(number, line, words, handle, cfg)
-        elif _is_block(words):
-            self._open(number, words, cfg)
-        elif words[0] == "define" and len(words) >= 4:
-            self.defines[words[1]] = " ".join(words[3:])
-        elif words[0] in _SKIP_WORDS or (words[0] == "table" and len(words) == 3):
+            self._chain_line(first, last, body, words, raw, handle)
+        elif top[0] == "set":
+            self._set_line(words)
+        elif _OPENER.match(body) or (words[-1].startswith("{") and words[0] in ("table", "chain", "set", "map")):
+            self._open(first, last, words, raw)
+        elif words[0] in ("define", "redefine") and len(words) >= 4 and words[2] == "=":
+            self.defines[words[1]] = body.split("=", 1)[1].strip()
+        elif words[0] == "include":
+            self.cfg.unparsed.append(Unparsed(self.command, first, raw, "nat", f"include {' '.join(words[1:2])!r} is "
+                                              "not in this output: its rules (NAT, forwards) were not read"))
+        elif words[0] in ("add", "create", "insert", "replace") and len(words) > 2:
+            self._command(first, last, words, raw, handle)
+        elif words[0] in ("flush", "delete", "destroy", "undefine", "list", "reset") or words[0] == "table":
             return
         elif top[0] == "helper" and words[:2] == ["type", "sip"]:
-            self.helpers.append((top[1], SourceRef(self.command, number, None, f"ct helper {top[1]}", line.strip())))
+            self.helpers.append((top[1], SourceRef(self.command, first, last, f"ct helper {top[1]}", raw)))
         elif top[0] not in ("object", "helper"):
-            warn(cfg, self.command, number, line, "unrecognised line outside a known block")
+            warn(self.cfg, self.command, first, raw, "unrecognised line outside a known block; expected "
+                 "'table <family> <name> {', a chain, set or map block, 'define' or an 'add' command")
 
-    def _open(self, number: int, words: list[str], cfg: RouterConfig) -> None:
+    def _substitute(self, body: str) -> str:
+        if "$" not in body:
+            return body
+        for _ in range(8):                                   # defines may use defines
+            body = _VARIABLE.sub(lambda m: self.defines.get(m.group(1), m.group(0)), body)
+            if not any(m.group(1) in self.defines for m in _VARIABLE.finditer(body)):
+                break
+        return body
+
+    def _table(self, family: str, name: str) -> tuple[str, str, str]:
+        self.tables += 1
+        self.sets.setdefault((family, name), {})
+        return ("table", family, name)
+
+    def _open(self, first: int, last: int, words: list[str], raw: str) -> None:
+        words = words[1:] if words[0] in ("add", "create") else words
         one_liner = words[-1].startswith("{") and words[-1].endswith("}") and len(words[-1]) > 1
-        if words[0] == "table" and len(words) >= 3:
-            self.tables += 1
-            block: tuple[str, ...] = ("table", words[1], words[2])
-        elif words[0] == "chain" and len(words) >= 2 and self.stack and self.stack[-1][0] == "table":
-            _, family, table = self.stack[-1]
-            self.chains[(family, table, words[1])] = NftChain(family, table, words[1])
-            block = ("chain", family, table, words[1])
+        table = next((b for b in reversed(self.stack) if b[0] == "table"), None)
+        if words[0] == "table":
+            block = self._table(words[1] if len(words) > 3 else "ip", words[-2])
+        elif words[0] == "chain" and table:
+            block = self._chain(table[1], table[2], words[1])
+        elif words[0] in ("set", "map") and table:
+            block = ("set", table[1], table[2], words[1])
+            self.sets[(table[1], table[2])][words[1]] = NamedSet(None, "no elements listed")
         elif words[:2] == ["ct", "helper"] and len(words) >= 3:
             block = ("helper", words[2])
         else:
             block = ("object", words[0])
         self.stack.append(block)
         if one_liner:
-            for part in words[-1].strip("{}").split(";"):
-                if part.strip():
-                    self.feed(number, part.strip(), cfg)
+            for part in split_top(words[-1][1:-1], ";"):
+                self.feed(first, last, part, raw, None)
             self.stack.pop()
 
-    def _chain_line(self, number: int, line: str, words: list[str], handle: re.Match | None,
-                    cfg: RouterConfig) -> None:
+    def _chain(self, family: str, table: str, name: str) -> tuple[str, ...]:
+        self.chains.setdefault((family, table, name), NftChain(family, table, name))
+        return ("chain", family, table, name)
+
+    def _set_line(self, words: list[str]) -> None:
+        _, family, table, name = self.stack[-1]
+        named = self.sets[(family, table)][name]
+        if words[0] == "elements" and len(words) >= 3:
+            named.elements = (named.elements or []) + elements(words[2])
+        elif words[0] == "flags" and "dynamic" in " ".join(words):
+            named.why = "a dynamic set: its members change at run time"
+
+    def _chain_line(self, first: int, last: int, body: str, words: list[str], raw: str, handle: str | None) -> None:
         _, family, table, name = self.stack[-1]
         chain = self.chains[(family, table, name)]
         if words[0] == "type" and "hook" in words[:-1]:
-            chain.type, chain.hook = words[1], words[words.index("hook") + 1].rstrip(";")
-            return
-        if words[0] in ("policy", "comment", "devices", "device"):
-            return
-        self.xt_ct = self.xt_ct or "xt target CT" in line
-        match, action, target = read_rule(words)
-        rule_id = f"{family} {table} {name}" + (f" handle {handle.group(1)}" if handle else "")
-        ref = SourceRef(self.command, number, None, rule_id, line.strip())
-        chain.rules.append(NftRule(match, action, target, ref))
+            chain.type, chain.hook = words[1], words[words.index("hook") + 1]
+        elif words[0] not in ("policy", "comment", "devices", "device", "priority"):
+            self._rule(chain, first, last, body, words, raw, handle)
+
+    def _rule(self, chain: NftChain, first: int, last: int, body: str, words: list[str], raw: str,
+              handle: str | None) -> None:
+        self.xt_ct = self.xt_ct or "xt target CT" in body
+        rule_id = f"{chain.family} {chain.table} {chain.name}" + (f" handle {handle}" if handle else "")
+        ref = SourceRef(self.command, first, last if last != first else None, rule_id, raw)
+        self.pending.append((chain, words, ref))
+
+    def _command(self, first: int, last: int, words: list[str], raw: str, handle: str | None) -> None:
+        """`add table|chain|rule|set|map|element [family] table ...` (the scripting form of a ruleset)."""
+        what, rest = words[1], words[2:]
+        family, rest = (rest[0], rest[1:]) if rest and rest[0] in FAMILIES else ("ip", rest)
+        if what == "table" and rest:
+            self._table(family, rest[0])
+        elif what == "chain" and len(rest) >= 2:
+            self.stack.append(self._chain(family, rest[0], rest[1]))
+            for part in split_top(rest[2][1:-1], ";") if len(rest) > 2 and rest[2].startswith("{") else []:
+                self.feed(first, last, part, raw, handle)
+            self.stack.pop()
+        elif what == "rule" and len(rest) >= 3:
+            chain = self.chains.get((family, rest[0], rest[1]))
+            if chain is None:
+                raise ParseError(f"{self.command}: line {first}: rule for chain {family} {rest[0]} {rest[1]}, "
+                                 "which is not declared before it; expected 'add chain' first")
+            tail = rest[2:]
+            while len(tail) > 2 and tail[0] in ("index", "position", "handle"):
+                tail = tail[2:]
+            self._rule(chain, first, last, " ".join(tail), tail, raw, handle)
+        elif what in ("set", "map", "element") and len(rest) >= 2:
+            named = self.sets.setdefault((family, rest[0]), {}).setdefault(rest[1], NamedSet(None, "no elements"))
+            body = rest[2] if len(rest) > 2 else ""
+            inner = re.search(r"elements\s*=\s*(\{.*\})", body) if what != "element" else None
+            listed = elements(inner.group(1) if inner else body) if (inner or what == "element") and body else []
+            named.elements = (named.elements or []) + listed if listed or named.elements else named.elements
+        else:
+            warn(self.cfg, self.command, first, raw, f"'{words[0]} {what}' command not understood")
+
+    def finish(self) -> None:
+        for chain, words, ref in self.pending:
+            matches, stmts, comment, unknown = read_words(words)
+            unknown += [f"${m.group(1)} (undefined variable)" for m in _VARIABLE.finditer(" ".join(words))]
+            chain.rules.append(rule_of(matches, stmts, self.sets.get((chain.family, chain.table), {}), ref,
+                                       comment, unknown))
+
+
+def parse_text(text: str, command: str = "nft list ruleset") -> RouterConfig:
+    """Parse `nft list ruleset` / `nft -a list ruleset` / `fw4 print` / nftables.conf text."""
+    cfg = RouterConfig(platform="linux", commands=[command])
+    reader = _Reader(command, cfg)
+    for item in statements(text, command):
+        reader.feed(*item)
+    if reader.stack:
+        raise ParseError(f"{command}: {len(reader.stack)} block(s) not closed at the end (truncated?); "
+                         "expected a closing '}'")
+    if not reader.tables:
+        raise ParseError(f"{command}: no 'table <family> <name> {{' block found; not nft ruleset output")
+    reader.finish()
+    collect(reader.chains, cfg, command)
+    cfg.sip_alg = sip_helper_state(reader.helpers, reader.xt_ct)
+    return cfg

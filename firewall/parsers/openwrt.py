@@ -12,11 +12,13 @@ because they are the same redirects (UCI keeps the disabled ones too).
 """
 from __future__ import annotations
 
+import ipaddress
 from typing import Mapping
 
-from firewall.model import FeatureState, Interface, ParseError, PortForward, RouterConfig, SourceRef, Vlan
+from firewall.model import FeatureState, Interface, ParseError, PortForward, RouterConfig, SourceRef, Unparsed, Vlan
 from firewall.parsers import linux
 from firewall.parsers._fields import cidr, first_v4_network, is_voice, norm_proto, read_outputs, try_ports, warn
+from firewall.parsers._netfilter import split_sources
 from firewall.parsers._uci import UciSection, looks_like_show, parse_export, parse_show
 
 COMMANDS = [
@@ -39,13 +41,85 @@ _FW_PACKAGES = {"redirect": "firewall", "zone": "firewall", "rule": "firewall", 
                 "bridge-vlan": "network", "device": "network", "upnpd": "upnpd"}
 
 
-def _redirect(section: UciSection, command: str, cfg: RouterConfig) -> None:
+_WAN_NETWORKS = {"wan", "wan6"}
+_OTHER_PROTOS = {"icmp", "icmpv6", "esp", "ah", "gre", "sctp", "udplite", "igmp"}
+_SECTION_TYPES = {"redirect", "zone", "rule", "defaults", "forwarding", "include", "ipset", "nat", "helper",
+                  "interface", "switch", "switch_vlan", "switch_port", "bridge-vlan", "device", "globals", "route",
+                  "route6", "rule6", "upnpd", "perm_rule", "alias"}
+_REDIRECT_HINTS = ("dest_ip", "src_dport", "dest_port")
+
+
+def _unparsed(cfg: RouterConfig, command: str, section: UciSection, line: int, reason: str) -> None:
+    cfg.unparsed.append(Unparsed(command, line, "\n".join(section.raw), "nat", reason))
+
+
+def _is_address(value: str) -> bool:
+    try:
+        return bool(ipaddress.ip_network(value.split("-")[0], strict=False))
+    except ValueError:
+        return False
+
+
+def zone_roles(sections: list[UciSection]) -> dict[str, str]:
+    """Zone name -> 'wan' when the zone faces the internet (masq, or it covers network wan/wan6), else 'lan'."""
+    roles = {}
+    for section in sections:
+        if section.type == "zone" and section.get("name"):
+            networks = set((section.get("network") or "").split()) | set((section.get("device") or "").split())
+            masq = (section.get("masq") or "0").strip() in ("1", "true", "yes", "on")
+            roles[section.get("name") or ""] = "wan" if masq or networks & _WAN_NETWORKS else "lan"
+    return roles
+
+
+def _zone_interfaces(sections: list[UciSection], roles: dict[str, str], cfg: RouterConfig) -> None:
+    """Each firewall zone as an interface 'zone:<name>' with its role, so exposure can tell inside from out."""
+    for section in sections:
+        name = section.get("name") or ""
+        if section.type == "zone" and name in roles:
+            networks = section.get("network") or section.get("device") or "no networks"
+            cfg.interfaces.append(Interface(f"zone:{name}", role=roles[name],
+                                            description=f"OpenWrt firewall zone {name} ({networks})"))
+
+
+def _ipset_sources(section: UciSection, ipsets: dict[str, UciSection], command: str,
+                   cfg: RouterConfig) -> list[str] | None:
+    """A redirect's `option ipset 'name'` (or '!name') as source entries, resolved to its listed entries."""
+    value = (section.get("ipset") or "").strip()
+    if not value:
+        return None
+    name, bang = value.lstrip("!"), "!" if value.startswith("!") else ""
+    found = ipsets.get(name)
+    entries = (found.get("entry") or "").split() if found else []
+    matches = (found.get("match") or "src_ip").split() if found else ["src_ip"]
+    if not entries or not any(m.startswith("src") for m in matches):
+        reason = (f"ipset {name!r} is not defined here" if not found else
+                  f"ipset {name!r} has no listed entries (loadfile or matches {' '.join(matches)})")
+        cfg.unparsed.append(Unparsed(command, section.line_of("ipset"), "\n".join(section.raw), "address_list",
+                                     reason + "; the redirect's allowed sources are unknown"))
+        return [f"{bang}ipset:{name}"]
+    return [bang + entry for entry in entries]
+
+
+def _redirect(section: UciSection, command: str, cfg: RouterConfig, roles: dict[str, str] | None = None,
+              ipsets: dict[str, UciSection] | None = None) -> None:
     for key, values in section.options.items():
         if key not in _REDIRECT_OPTIONS:
-            warn(cfg, command, values[0][1], f"{key} {values[0][0]}", "unknown redirect option")
-    if (section.get("target") or "DNAT").upper() != "DNAT" or not section.get("dest_ip"):
+            _unparsed(cfg, command, section, values[0][1], f"unknown redirect option {key!r}")
+    for number, line in section.bad:
+        _unparsed(cfg, command, section, number, f"line {line.strip()!r} inside the redirect is not a uci option")
+    target = (section.get("target") or "DNAT").upper()
+    if target not in ("DNAT", "SNAT"):
+        _unparsed(cfg, command, section, section.line_of("target"), f"redirect target {target!r} not understood")
+    if target == "DNAT" and not section.get("dest_ip") and section.get("dest"):
+        _unparsed(cfg, command, section, section.line, f"DNAT redirect to zone {section.get('dest')!r} without "
+                  "dest_ip: no inside host to send it to (a line lost?)")
+    if target != "DNAT" or not section.get("dest_ip"):
         return
     proto = norm_proto(section.get("proto") or "tcp udp")
+    if proto.startswith("other:") and not set(proto[6:].split()) <= _OTHER_PROTOS:
+        _unparsed(cfg, command, section, section.line_of("proto"), f"protocol {section.get('proto')!r} not understood")
+    if not _is_address((section.get("dest_ip") or "").split()[0]):
+        _unparsed(cfg, command, section, section.line_of("dest_ip"), f"dest_ip {section.get('dest_ip')!r} is not an address")
     ports = {key: section.get(key) for key in ("src_dport", "dest_port")}
     parsed = {key: try_ports(",".join(value.split())) if value else None for key, value in ports.items()}
     for key, value in ports.items():
@@ -54,15 +128,24 @@ def _redirect(section: UciSection, command: str, cfg: RouterConfig) -> None:
     restriction = [v for v in (section.get("src_ip") or "").split()] or None
     if section.get("src_mac"):
         restriction = (restriction or []) + [f"mac:{m}" for m in section.get("src_mac", "").split()]
+    listed = _ipset_sources(section, ipsets or {}, command, cfg)
+    restriction = (restriction or []) + listed if listed else restriction
+    zone = section.get("src")
+    if zone and roles and zone not in roles:
+        cfg.unparsed.append(Unparsed(command, section.line_of("src"), "\n".join(section.raw), "nat",
+                                     f"redirect from zone {zone!r}, which this firewall config does not define: "
+                                     "whether it faces the internet is unknown"))
+    external_ip = section.get("src_dip")
+    external_ip = None if external_ip and external_ip.startswith("!") else external_ip   # any address but one
     kind = "dmz" if parsed["src_dport"] is None and proto == "any" else "dnat"
     ref = SourceRef(command, section.line, section.end_line, f"{section.package or 'firewall'}.{section.id}",
                     "\n".join(section.raw))
-    cfg.forwards.append(PortForward(
+    cfg.forwards.append(split_sources(PortForward(
         kind=kind, proto=proto, internal_ip=(section.get("dest_ip") or "").split()[0],
-        external_ip=section.get("src_dip"), external_if=section.get("src"),
+        external_ip=external_ip, external_if=f"zone:{zone}" if zone else None,
         external_ports=parsed["src_dport"], internal_ports=parsed["dest_port"],
         enabled=(section.get("enabled") or "1").lower() not in ("0", "false", "no", "off"),
-        comment=section.get("name") or "", source_restriction=restriction, source_ref=ref))
+        comment=section.get("name") or "", source_restriction=restriction, source_ref=ref)))
 
 
 def _zone_helpers(section: UciSection, command: str, cfg: RouterConfig) -> None:
@@ -140,10 +223,20 @@ def _uci(command: str, text: str) -> RouterConfig:
     network = [s for s in sections if (s.package or _FW_PACKAGES.get(s.type)) == "network"]
     if network:
         _network(network, command, cfg)
-    handlers = {"redirect": _redirect, "zone": _zone_helpers, "upnpd": _upnpd}
-    for section in sections:
-        if section.type in handlers and section not in network:
-            handlers[section.type](section, command, cfg)
+    firewall = [s for s in sections if s not in network]
+    roles = zone_roles(firewall)
+    _zone_interfaces(firewall, roles, cfg)
+    ipsets = {s.get("name") or s.id: s for s in firewall if s.type == "ipset"}
+    for section in firewall:
+        if section.type == "redirect":
+            _redirect(section, command, cfg, roles, ipsets)
+        elif section.type == "zone":
+            _zone_helpers(section, command, cfg)
+        elif section.type == "upnpd":
+            _upnpd(section, command, cfg)
+        elif section.type not in _SECTION_TYPES and any(k in section.options for k in _REDIRECT_HINTS):
+            _unparsed(cfg, command, section, section.line, f"section type {section.type!r} is not known, "
+                      "yet it carries redirect options (dest_ip, src_dport): read as nothing")
     return cfg
 
 

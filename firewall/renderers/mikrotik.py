@@ -1,7 +1,7 @@
 """MikroTik RouterOS: `remove` / `set` of the rule found by every attribute of its export line, and
 the SIP helper off.
 
-The rule's line is read the way the router reads it (string escapes decoded, see _quote) and every
+The rule's line is read the way the router reads it (string escapes decoded, firewall.parsers._routeros_words) and every
 value goes back as a RouterOS string literal, so a comment such as `"] ; /user add ...` stays a
 comment; a line holding script (variables, substitutions, separators) is refused, not guessed at.
 """
@@ -11,12 +11,12 @@ import hashlib
 import re
 
 from firewall.model import PortForward, RouterConfig
+from firewall.parsers._routeros_words import routeros_words
 from firewall.renderers._quote import (
     Unrenderable,
     refuse,
     routeros_key,
     routeros_string,
-    routeros_words,
     source_network,
 )
 

@@ -167,12 +167,13 @@ def test_pgrep_miniupnpd_running_or_not():
     assert off.upnp.enabled is False
 
 
-def test_unknown_match_in_dnat_rule_is_a_warning_with_line():
+def test_unknown_word_in_dnat_rule_is_unparsed_with_line():
     text = ("table ip t {\n\tchain pre {\n\t\ttype nat hook prerouting priority dstnat; policy accept;\n"
             "\t\tiifname \"wan0\" tcp dport 5060 frobnicate 7 dnat to 10.0.0.5\n\t}\n}\n")
     cfg = linux.parse({"nft list ruleset": text})
     assert [view(f)[4:6] for f in cfg.forwards] == [("5060", "10.0.0.5")]
-    assert [(w.line, "frobnicate" in w.message) for w in cfg.warnings] == [(4, True)]
+    assert [(u.line, u.construct, "frobnicate" in u.reason) for u in cfg.unparsed] == [(4, "nat", True)]
+    assert cfg.warnings == []
 
 
 def test_errors_are_parse_errors_or_warnings():

@@ -152,3 +152,21 @@ def test_address_pool_is_kept_as_a_range():
            "to-addresses=192.168.88.10-192.168.88.11\n"
     cfg = mikrotik.parse({"/ip firewall nat export": text})
     assert cfg.forwards[0].internal_ip == "192.168.88.10-192.168.88.11"
+
+
+def test_an_escaped_comment_reads_as_the_router_holds_it():
+    """RouterOS export writes `"` as \\", `$` as \\$ and non-ASCII as \\XX bytes; the plan's diff must show
+    the comment the router holds (a planted one included), not its escaped spelling."""
+    from firewall.parsers import parse
+    line = ('/ip firewall nat\nadd action=dst-nat chain=dstnat comment="a \\"q\\" \\$x \\C3\\A9 \\"] ; /user add" '
+            'dst-port=5060 protocol=udp to-addresses=192.168.88.20 to-ports=5060\n')
+    config = parse("mikrotik_routeros", {"/export": line})
+    (fwd,) = config.forwards
+    assert fwd.comment == 'a "q" $x é "] ; /user add' and fwd.internal_ip == "192.168.88.20"
+
+
+def test_a_rule_line_holding_script_is_unparsed_not_guessed():
+    from firewall.parsers import parse
+    line = '/ip firewall nat\nadd action=dst-nat chain=dstnat dst-port=$port protocol=tcp to-addresses=192.168.88.20\n'
+    config = parse("mikrotik_routeros", {"/export": line})
+    assert config.forwards == [] and [u.construct for u in config.unparsed] == ["nat"]

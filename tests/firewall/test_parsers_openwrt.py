@@ -36,7 +36,7 @@ def test_pklaus_firewall_redirects():
     cfg = openwrt.parse({"uci export firewall": text})
     got = [(f.comment, f.proto, view(f)[4], f.internal_ip, view(f)[6]) for f in cfg.forwards]
     assert got == PKLAUS
-    assert all(f.kind == "dnat" and f.external_if == "wan" and f.enabled for f in cfg.forwards)
+    assert all(f.kind == "dnat" and f.external_if == "zone:wan" and f.enabled for f in cfg.forwards)
     sip = cfg.forwards[12]
     assert (sip.source_ref.line, sip.source_ref.end_line, sip.source_ref.rule_id) == (349, 357, "firewall.@redirect[12]")
     assert line_text(text, 349) == "config redirect" and "option dest_ip '10.1.0.223'" in sip.source_ref.text
@@ -125,16 +125,17 @@ firewall.noproto.dest_ip='192.168.1.20'
 def test_uci_show_flat_form_semantics():
     cfg = openwrt.parse({"uci show firewall": SHOW})
     assert [view(f) for f in cfg.forwards] == [
-        ("dnat", "tcp_udp", "wan", None, "5060", "192.168.1.20", "5060", True, "pbx sip"),
-        ("dnat", "tcp_udp", "wan", None, "8080", "192.168.1.20", "80", False, ""),
-        ("dmz", "any", "wan", None, None, "192.168.1.30", None, True, ""),
+        ("dnat", "tcp_udp", "zone:wan", None, "5060", "192.168.1.20", "5060", True, "pbx sip"),
+        ("dnat", "tcp_udp", "zone:wan", None, "8080", "192.168.1.20", "80", False, ""),
+        ("dmz", "any", "zone:wan", None, None, "192.168.1.30", None, True, ""),
         ("dnat", "tcp_udp", None, None, "143", "192.168.1.20", None, True, ""),
     ]
     assert cfg.forwards[0].source_restriction == ["203.0.113.0/24"]
     assert [f.source_ref.rule_id for f in cfg.forwards] == [
         "firewall.@redirect[0]", "firewall.web", "firewall.dmz", "firewall.noproto"]
     assert cfg.forwards[1].source_ref.line == 13
-    assert [(w.line, w.message) for w in cfg.warnings] == [(24, "unknown redirect option")]
+    assert cfg.warnings == []
+    assert [(u.line, u.construct, u.reason) for u in cfg.unparsed] == [(24, "nat", "unknown redirect option 'wibble'")]
     assert cfg.sip_alg.enabled is True
 
 
@@ -202,3 +203,29 @@ def test_fw3_iptables_duplicates_of_uci_redirects_are_dropped():
     assert [(f.comment, f.enabled, f.source_ref.command) for f in cfg.forwards] == [
         ("SIP -> fb7490", False, "uci export firewall")]
     assert cfg.upnp.enabled is True
+
+
+def test_redirect_ipset_resolved_to_its_entries_or_unparsed():
+    text = ("config zone\n\toption name 'wan'\n\tlist network 'wan'\n\toption masq '1'\n\n"
+            "config ipset\n\toption name 'carriers'\n\toption match 'src_ip'\n\tlist entry '198.51.100.0/24'\n"
+            "\tlist entry '203.0.113.5'\n\n"
+            "config redirect\n\toption src 'wan'\n\toption src_dport '5060'\n\toption proto 'udp'\n"
+            "\toption dest_ip '10.0.0.5'\n\toption ipset 'carriers'\n\n"
+            "config redirect\n\toption src 'guest'\n\toption src_dport '5061'\n\toption dest_ip '10.0.0.5'\n"
+            "\toption ipset 'nosuch'\n")
+    cfg = openwrt.parse({"uci export firewall": text})
+    listed, unknown = cfg.forwards
+    assert listed.source_restriction == ["198.51.100.0/24", "203.0.113.5"]
+    assert unknown.source_restriction == ["ipset:nosuch"]
+    assert sorted((u.line, u.construct) for u in cfg.unparsed) == [(20, "nat"), (23, "address_list")]
+    roles = {i.name: i.role for i in cfg.interfaces}
+    assert roles == {"zone:wan": "wan"}
+
+
+def test_garbled_redirect_lines_are_unparsed_never_dropped():
+    text = ("config redirect\n\toption src 'wan'\n\toption src_dport '22'\n\toption dest 'lan'\n"
+            "\toption target 'DNTA'\n\toption proto 'tcpp'\n\toption dest_ip '10.0.0.x'\n")
+    cfg = openwrt.parse({"uci export firewall": text})
+    assert [(u.line, u.construct) for u in cfg.unparsed] == [(5, "nat")] and cfg.forwards == []
+    fixed = openwrt.parse({"uci export firewall": text.replace("DNTA", "DNAT")})
+    assert [u.line for u in fixed.unparsed] == [6, 7]          # the protocol and the address, each named
