@@ -58,3 +58,6 @@ class AnalysisSchema(Schema):
     vlans = ma.fields.List(ma.fields.Dict())
     findings = ma.fields.List(ma.fields.Nested(FindingSchema))
     warnings = ma.fields.List(ma.fields.Dict(), metadata={"description": "Lines not understood, with numbers"})
+    unparsed = ma.fields.List(ma.fields.Dict(), metadata={
+        "description": "Constructs the parser saw but did not fully understand (command, line, text, construct, "
+                       "reason) and the check_ids each one keeps from passing"})

@@ -89,12 +89,13 @@ def _from_outside(dev: DeviceFacts, facts: SiteFacts, seen: _Seen) -> None:
                                    f"probe:{key}", "observed"))
 
 
-def _wan_routes(dev: DeviceFacts, facts: SiteFacts, port: int) -> tuple[list[Evidence], list[Evidence], bool]:
-    """How the internet reaches admin TCP `port` of this server: (failing evidence, router errors,
-    whether any router was read). A forward to the server's LAN or WAN address delivering to that port
-    counts, restricted or not (as AWX-SRV-007 counts it); disabled and LAN-bound rules do not."""
+def _wan_routes(dev: DeviceFacts, facts: SiteFacts, port: int, policy) -> tuple[list[Evidence], Verdict, bool]:
+    """How the internet reaches admin TCP `port` of this server: (failing evidence, the routers' errors and
+    lines not understood, whether any router was read). A forward to the server's LAN or WAN address
+    delivering to that port counts, restricted or not (as AWX-SRV-007 counts it); disabled and LAN-bound
+    rules do not."""
     verdict = Verdict()
-    routers = readable_routers(facts, verdict)
+    routers = readable_routers(facts, verdict, CHECK, policy)
     fails: list[Evidence] = []
     for router in routers:
         for fwd in router.config.forwards:
@@ -107,10 +108,10 @@ def _wan_routes(dev: DeviceFacts, facts: SiteFacts, port: int) -> tuple[list[Evi
     if admin is not None and admin.value is True:
         fails.append(fact_evidence(admin, "WAN Admin is on: the admin UI, recovery page included, answers on the "
                                    "server's WAN port"))
-    return fails, verdict.errors, bool(routers)
+    return fails, verdict, bool(routers)
 
 
-def _from_lan(dev: DeviceFacts, facts: SiteFacts, seen: _Seen) -> None:
+def _from_lan(dev: DeviceFacts, facts: SiteFacts, seen: _Seen, policy) -> None:
     fact = dev.get("lost_password_page")
     if fact is None:
         return
@@ -130,13 +131,15 @@ def _from_lan(dev: DeviceFacts, facts: SiteFacts, seen: _Seen) -> None:
             lan_only = verdict in ("closed", "served")
             seen.add("unclear" if lan_only else verdict, fact_evidence(fact, where, _excerpt(record)))
             continue
-        routes, errors, read = _wan_routes(dev, facts, port)
+        routes, unread, read = _wan_routes(dev, facts, port, policy)
         lan = fact_evidence(fact, where, _excerpt(record))
         if routes:
             seen.fails += [Evidence(f"{path} is served on TCP {port} and {e.detail}", e.excerpt, e.source, e.provenance)
                            for e in routes] + [lan]
-        elif errors:
-            seen.errors += errors + [lan]
+        elif unread.errors:
+            seen.errors += unread.errors + unread.manual + [lan]
+        elif unread.manual:
+            seen.unclear += unread.manual + [lan]
         elif read:
             admin = dev.get("wan_admin_enabled")
             off = " and WAN Admin is off" if admin is not None and admin.value is False else " (WAN Admin not read)"
@@ -152,10 +155,11 @@ def recovery_page_not_exposed(facts: SiteFacts, policy) -> list[CheckResult]:
     def one(dev: DeviceFacts) -> CheckResult:
         seen = _Seen()
         _from_outside(dev, facts, seen)
-        _from_lan(dev, facts, seen)
+        _from_lan(dev, facts, seen, policy)
         if seen.fails:
             return device_result(CHECK, dev, "fail", "the admin password-recovery form is reachable from the "
-                                 f"internet: {seen.fails[0].detail}", seen.fails + seen.errors + seen.passes)
+                                 f"internet: {seen.fails[0].detail}",
+                                 seen.fails + seen.errors + seen.unclear + seen.passes)
         if seen.errors:
             return device_result(CHECK, dev, "error", f"could not decide: {seen.errors[0].detail}",
                                  seen.errors + seen.unclear + seen.passes)

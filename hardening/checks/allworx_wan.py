@@ -28,8 +28,9 @@ from hardening.checks.common import (
     undecided,
 )
 from hardening.checks.registry import register_check
-from hardening.model.probes import answered, failure
+from hardening.model.exposed_services import provable_restriction
 from hardening.model.exposure import SiteContext
+from hardening.model.probes import answered, failure
 from hardening.model.results import CheckResult, Evidence
 from hardening.model.site import SiteFacts
 
@@ -63,9 +64,9 @@ def maintenance_through_vpn(facts: SiteFacts, policy) -> list[CheckResult]:
         if forwards.status == "fail":
             return device_result("AWX-SRV-008", dev, "fail", f"admin forward on the router: {forwards.message}",
                                  forwards.evidence + evidence)
-        if forwards.status == "error":
-            return device_result("AWX-SRV-008", dev, "error", f"VPN configured, but router forwards unknown: "
-                                 f"{forwards.message}", forwards.evidence + evidence)
+        if forwards.status in ("error", "manual"):
+            return device_result("AWX-SRV-008", dev, forwards.status, f"VPN configured, but router forwards "
+                                 f"unknown: {forwards.message}", forwards.evidence + evidence)
         checked = "" if forwards.status == "pass" else f" (router forwards not checked: {forwards.message})"
         return device_result("AWX-SRV-008", dev, "pass", f"Allworx VPN configured and no admin forward{checked}",
                              evidence + forwards.evidence)
@@ -194,11 +195,12 @@ def _probe_evidence(record: Any, key: str, vendors: list[str], verdict: Verdict,
                                        "which protocol answers", excerpt, source, "observed"))
 
 
-def _forward_evidence(facts: SiteFacts, ports: tuple, verdict: Verdict, passes: list[Evidence]) -> bool:
+def _forward_evidence(facts: SiteFacts, ports: tuple, verdict: Verdict, passes: list[Evidence], policy) -> bool:
     """PPTP forwards (TCP on the policy's ports, to any host): from any source fails, limited to named
-    sources passes; returns whether a router was read."""
+    outside addresses passes (a negation or an unresolved list name limits nothing provable); returns
+    whether a router was read."""
     names = {t.address: t.label for t in SiteContext.from_site_facts(facts).targets}
-    routers = readable_routers(facts, verdict)
+    routers = readable_routers(facts, verdict, "NET-VPN-001", policy)
     for router in routers:
         failed = len(verdict.fails)
         for fwd in router.config.forwards:
@@ -211,7 +213,7 @@ def _forward_evidence(facts: SiteFacts, ports: tuple, verdict: Verdict, passes: 
             if not hit.exposed:
                 verdict.notes.append(ref_evidence(router, fwd.source_ref, f"ignored PPTP forward to {into}: "
                                                   f"{hit.describe()}"))
-            elif hit.restricted:
+            elif provable_restriction(fwd):
                 passes.append(ref_evidence(router, fwd.source_ref, f"PPTP forward to {into} limited to named "
                                            f"sources: {hit.describe()}"))
             else:
@@ -261,9 +263,9 @@ def vpn_protocol(facts: SiteFacts, policy) -> list[CheckResult]:
     for key, record in (facts.outside or {}).items():
         if key.startswith("pptp/"):
             _probe_evidence(record, key, vendors, probed, passes)
-    read = _forward_evidence(facts, port_ranges(settings.get("ports", [1723])), verdict, passes)
+    read = _forward_evidence(facts, port_ranges(settings.get("ports", [1723])), verdict, passes, policy)
     limited = [e for e in passes if e.detail.startswith("PPTP forward")]
-    if probed.fails and limited and not verdict.fails and not verdict.errors:
+    if probed.fails and limited and not verdict.fails and not verdict.errors and not verdict.manual:
         # the router lets only named sources in: the probe answering means it is one of them
         passes += [Evidence(e.detail + ": the outside probe must be one of the forward's allowed sources",
                             e.excerpt, e.source, e.provenance) for e in probed.fails]
@@ -277,6 +279,8 @@ def vpn_protocol(facts: SiteFacts, policy) -> list[CheckResult]:
         status, message, decisive = "fail", f"{first}. {WEAK}: {ADVICE}", verdict.fails
     elif verdict.errors:
         status, message, decisive = "error", "could not decide: " + verdict.errors[0].detail, verdict.errors
+    elif verdict.manual:
+        status, message, decisive = "manual", "a person must decide: " + verdict.manual[0].detail, verdict.manual
     elif passes and (read or any(e.source.startswith("probe:") for e in passes) or not unknown):
         status, decisive = "pass", passes
         message = "no PPTP VPN reachable from the internet from any source: " + passes[0].detail
@@ -287,7 +291,7 @@ def vpn_protocol(facts: SiteFacts, policy) -> list[CheckResult]:
     else:
         return [CheckResult("NET-VPN-001", "not_applicable", "no outside PPTP probe, no router and no server VPN "
                             "setting: nothing to judge", router_device_id(facts), target, verdict.notes)]
-    evidence = decisive + (verdict.errors if status == "fail" else []) + \
+    evidence = decisive + [e for e in verdict.errors + verdict.manual if e not in decisive] + \
         [e for e in passes + unknown if e not in decisive] + verdict.notes
     return [CheckResult("NET-VPN-001", status, message, router_device_id(facts), target, evidence,
                         strongest_provenance(decisive))]

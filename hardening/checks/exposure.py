@@ -31,7 +31,7 @@ def no_unexpected_forward(facts: SiteFacts, policy) -> list[CheckResult]:
     ctx, pp = SiteContext.from_site_facts(facts), PortPolicy.from_policy(policy)
     services, xp = required_services(ctx.required_wan_services, policy), ExposurePolicy.from_policy(policy)
     verdict, failing = Verdict(), []
-    for router in readable_routers(facts, verdict):
+    for router in readable_routers(facts, verdict, EXPOSURE_CHECK, policy):
         own = own_addresses(router.config)
         for fwd in router.config.forwards:
             exposure = forward_exposure(fwd, ctx, pp, services, xp, router.config, own=own)

@@ -1,7 +1,6 @@
-"""The router-side checks: forwards to Allworx devices, SIP ALG, UPnP and the voice VLAN (checks.md)."""
+"""The router-side checks: forwards to Allworx devices, SIP ALG and UPnP (checks.md; the voice VLAN is
+hardening.checks.voice_vlan)."""
 from __future__ import annotations
-
-import ipaddress
 
 from firewall.model import FeatureState
 from hardening.checks.common import (
@@ -115,7 +114,7 @@ def sip_alg_off(facts: SiteFacts, policy) -> list[CheckResult]:
     if not facts.routers:
         return [not_applicable("NET-ALG-001", facts, NO_ROUTER)]
     verdict = Verdict()
-    for router in readable_routers(facts, verdict):
+    for router in readable_routers(facts, verdict, "NET-ALG-001", policy):
         _feature_evidence(router, router.config.sip_alg, "SIP ALG", verdict)
     return [finish("NET-ALG-001", facts, verdict, "SIP ALG is off", "SIP ALG state not in the input")]
 
@@ -143,102 +142,7 @@ def upnp_off(facts: SiteFacts, policy) -> list[CheckResult]:
     verdict = Verdict()
     ctx, pp = SiteContext.from_site_facts(facts), PortPolicy.from_policy(policy)
     allow_unmapped = bool(policy.get("upnp_allowed_if_unmapped", False)) if policy is not None else False
-    for router in readable_routers(facts, verdict):
+    for router in readable_routers(facts, verdict, "NET-UPNP-001", policy):
         _upnp_router(router, ctx, pp, allow_unmapped, verdict)
     return [finish("NET-UPNP-001", facts, verdict, "UPnP / NAT-PMP is off or maps nothing to Allworx devices",
                    "UPnP state not in the input")]
-
-
-def _networks(cidrs: list[str]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    nets = []
-    for cidr in cidrs:
-        try:
-            nets.append(ipaddress.ip_network(cidr, strict=False))
-        except ValueError:
-            continue
-    return nets
-
-
-def _in_network(address: str, net) -> bool:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:      # an unreadable phone address cannot be shown to sit in the voice subnet
-        return False
-    return ip.version == net.version and ip in net
-
-
-def _voice_subnets(routers, vlans, voice: set[int], facts: SiteFacts) -> list:
-    """Subnets of the voice VLAN(s): from the VLANs, their L3 interfaces, else the site's declared one."""
-    cidrs = [v.subnet for _, v in vlans if v.vlan_id in voice and v.subnet]
-    cidrs += [a for r in routers for i in r.config.interfaces if i.vlan_id in voice for a in i.addresses]
-    if not cidrs and facts.site.voice_subnet:
-        cidrs = [facts.site.voice_subnet]
-    return _networks(cidrs)
-
-
-def _phone_placement(routers, vlans, voice: set[int], facts: SiteFacts, verdict: Verdict) -> None:
-    nets = _voice_subnets(routers, vlans, voice, facts)
-    for router, vlan in vlans:
-        if vlan.vlan_id in voice:
-            continue
-        overlap = [n for n in nets for d in _networks([vlan.subnet or ""]) if n.overlaps(d)]
-        if overlap:
-            detail = f"voice subnet {overlap[0]} overlaps data VLAN {vlan.vlan_id} subnet {vlan.subnet}"
-            verdict.fails.append(ref_evidence(router, vlan.source_ref, detail))
-    phones = [d for d in facts.of_kind("allworx_phone") if d.address]
-    if phones and not nets:
-        verdict.notes.append(Evidence("voice VLAN subnet unknown: phone addresses not checked"))
-        return
-    outside = [p for p in phones if not any(_in_network(p.address, n) for n in nets)]
-    if outside:
-        names = ", ".join(f"{p.name or 'phone'} ({p.address})" for p in outside)
-        verdict.fails.append(Evidence(f"phones outside the voice subnet {', '.join(map(str, nets))}: {names}",
-                                      names, "inventory", "declared"))
-
-
-def _access_ports(ports, voice: set[int], verdict: Verdict) -> None:
-    access = [(r, p) for r, p in ports if "access" in p.mode.lower()]
-    carrying = [p.name for _, p in access if p.voice_vlan in voice]
-    if access and not carrying:
-        router, port = access[0]
-        verdict.fails.append(ref_evidence(router, port.source_ref, f"no access port carries voice VLAN "
-                                          f"{', '.join(map(str, sorted(voice)))} as voice VLAN "
-                                          f"({len(access)} access ports seen)"))
-    elif carrying:
-        verdict.notes.append(Evidence(f"access ports carrying the voice VLAN: {', '.join(carrying)}"))
-
-
-def _voice_vlan(routers, facts: SiteFacts, verdict: Verdict) -> bool:
-    """Fill the verdict; False when the input holds no VLAN information at all."""
-    vlans = [(r, v) for r in routers for v in r.config.vlans]
-    ports = [(r, p) for r in routers for p in r.config.switchports]
-    if not vlans and not ports:
-        return False
-    declared = facts.site.voice_vlan_id
-    voice = {v.vlan_id for _, v in vlans if v.voice or v.vlan_id == declared}
-    voice |= {p.voice_vlan for _, p in ports if p.voice_vlan}
-    if not voice:
-        seen = ", ".join(sorted({f"{v.vlan_id} {v.name}".strip() for _, v in vlans})) or "none"
-        missing = f"; the declared voice VLAN {declared} is not configured" if declared else ""
-        detail = f"no voice VLAN in the configuration (VLANs seen: {seen}){missing}"
-        router, item = vlans[0] if vlans else ports[0]
-        verdict.fails.append(ref_evidence(router, item.source_ref, detail))
-        return True
-    for router, vlan in vlans:
-        if vlan.vlan_id in voice:
-            detail = f"voice VLAN {vlan.vlan_id} {vlan.name} subnet {vlan.subnet or 'unknown'}"
-            verdict.notes.append(ref_evidence(router, vlan.source_ref, detail))
-    _phone_placement(routers, vlans, voice, facts, verdict)
-    _access_ports(ports, voice, verdict)
-    return True
-
-
-@register_check("NET-VLAN-001")
-def phones_on_voice_vlan(facts: SiteFacts, policy) -> list[CheckResult]:
-    if not facts.routers:
-        return [not_applicable("NET-VLAN-001", facts, NO_ROUTER)]
-    verdict = Verdict()
-    routers = readable_routers(facts, verdict)
-    if not _voice_vlan(routers, facts, verdict) and not verdict.errors:
-        return [not_applicable("NET-VLAN-001", facts, "no VLAN information in the input")]
-    return [finish("NET-VLAN-001", facts, verdict, "phones sit on a voice VLAN separate from the data VLAN")]

@@ -41,7 +41,7 @@ def register_check(check_id: str) -> Callable[[Evaluate], Evaluate]:
 
 
 CHECK_MODULES = ("allworx_phones", "allworx_px", "allworx_recovery", "allworx_server", "allworx_wan", "exposure",
-                 "network", "site")
+                 "network", "site", "voice_vlan")
 
 
 def load_all() -> dict[str, Check]:

@@ -13,13 +13,14 @@ from device_drivers.facts import DeviceFacts
 from firewall.model import RouterConfig, to_jsonable
 from hardening.checks.registry import run_checks
 from hardening.model.catalog import check_meta
-from hardening.model.exposure import classify_forwards
+from hardening.model.exposure import classify_forwards, unparsed_checks
 from hardening.model.policy import Policy
 from hardening.model.site import RouterFacts, SiteFacts, SiteInfo
 
-# The checks a router configuration decides, in catalog order; each yields exactly one finding.
+# The checks a router configuration decides, in catalog order (NET-EXP-001, the catch-all, last); each
+# yields exactly one finding. NET-VPN-001 is decided from the PPTP forwards when no probe is at hand.
 ROUTER_CHECKS = ("AWX-SRV-002", "AWX-SRV-007", "AWX-PHN-003", "AWX-PX-003", "NET-NAT-001", "NET-NAT-002",
-                 "NET-SIP-001", "NET-ALG-001", "NET-UPNP-001", "NET-VLAN-001", "NET-EXP-001")
+                 "NET-SIP-001", "NET-ALG-001", "NET-UPNP-001", "NET-VLAN-001", "NET-VPN-001", "NET-EXP-001")
 
 
 def _address(value: Any, option: str) -> str:
@@ -90,6 +91,22 @@ def _analysis_warnings(config: RouterConfig, facts: SiteFacts) -> list[dict[str,
     return warnings
 
 
+def _touched(construct: str) -> list[str]:
+    return [c for c in unparsed_checks(construct) if c in ROUTER_CHECKS]
+
+
+def _unparsed(config: RouterConfig) -> list[dict[str, Any]]:
+    """What the parser saw but did not fully understand, each with the analysed checks it keeps from passing."""
+    return [{**to_jsonable(item), "check_ids": _touched(item.construct)} for item in config.unparsed]
+
+
+def _unparsed_warnings(config: RouterConfig) -> list[dict[str, Any]]:
+    return [{"command": item.command, "line": item.line, "text": item.text,
+             "message": f"not understood ({item.construct}): {item.reason}; not passed because of it: "
+                        f"{', '.join(_touched(item.construct))}"}
+            for item in config.unparsed]
+
+
 def _finding(result) -> dict[str, Any]:
     meta = check_meta(result.check_id)
     return {"check_id": result.check_id, "status": result.status,
@@ -111,7 +128,8 @@ def analyze(config: RouterConfig, server_lan_ip: str | None = None, server_wan_i
         "forwards": classify_forwards(config, facts, policy),
         "vlans": config.vlans,
         "findings": [_finding(r) for r in results],
-        "warnings": to_jsonable(config.warnings) + _analysis_warnings(config, facts),
+        "unparsed": _unparsed(config),
+        "warnings": to_jsonable(config.warnings) + _unparsed_warnings(config) + _analysis_warnings(config, facts),
     })
 
 

@@ -21,7 +21,8 @@ from hardening.model.policy import Policy
 from hardening.model.services import parse_declaration
 
 SEVERITIES = ("low", "medium", "high", "critical")          # ascending; NET-EXP-001's catalog severity is the top
-__all__ = ["SEVERITIES", "ExposedService", "ExposurePolicy", "Exposure", "forward_text", "own_addresses", "rate"]
+__all__ = ["SEVERITIES", "ExposedService", "ExposurePolicy", "Exposure", "forward_text", "own_addresses",
+           "provable_restriction", "rate"]
 
 
 @dataclass(frozen=True)
@@ -87,8 +88,9 @@ def forward_text(fwd: PortForward) -> str:
     return text + (f" {fwd.comment!r}" if fwd.comment else "")
 
 
-def _outside_networks(fwd: PortForward) -> list[str] | None:
-    """The restriction when every entry is an address or network narrower than "any"; None otherwise."""
+def provable_restriction(fwd: PortForward) -> list[str] | None:
+    """The restriction when every entry is an address or network narrower than "any"; None otherwise
+    (a named list or a negation limits nothing that can be shown)."""
     try:
         nets = [ipaddress.ip_network(entry, strict=False) for entry in fwd.source_restriction or ()]
     except ValueError:                    # a named list or a negation: not provably narrower than "any"
@@ -133,7 +135,7 @@ def rate(fwd: PortForward, xp: ExposurePolicy, config: RouterConfig | None = Non
             if proto in carried and (every or any(a <= hi and lo <= b for a, b in ranges))]
     names = tuple(dict.fromkeys(svc.name for svc, _ in hits))
     worst = max((SEVERITIES.index(svc.severity) for svc, _ in hits), default=SEVERITIES.index(xp.default))
-    outside = _outside_networks(fwd)
+    outside = provable_restriction(fwd)
     rank = max(0, worst - xp.restricted_lowers_by) if outside else worst
     severity = SEVERITIES[rank]
     if is_forward_all(fwd):
@@ -151,8 +153,8 @@ def rate(fwd: PortForward, xp: ExposurePolicy, config: RouterConfig | None = Non
     elif fwd.source_restriction:
         scope = (f"restricted to {', '.join(fwd.source_restriction)} (not provably narrower than any source: "
                  "not lowered)")
-    else:
-        scope = "from any source"
+    else:                                 # negated sources leave every other address of the internet in
+        scope = "from any source" + (f" but {', '.join(fwd.source_exclusions)}" if fwd.source_exclusions else "")
     dynamic = "; a UPnP/NAT-PMP mapping made by a LAN host" if fwd.kind == "upnp_dynamic" else ""
     return Exposure("fail", f"{severity}: {what} forwarded to {whom}, {scope}{dynamic}: {forward_text(fwd)}",
                     severity, names)

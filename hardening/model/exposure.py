@@ -3,7 +3,8 @@
 Built on the vendor-neutral geometry of firewall.exposure: here live the Allworx roles (Target,
 SiteContext), the policy port sets (PortPolicy) and the catalog check IDs. `forward_triggers` is the one
 place that says which Allworx check a forward trips, `forward_exposure` whether NET-EXP-001 (any host,
-any service) fails on it: the network checks and `classify_forwards` read both. Whether a forward is
+any service) fails on it: the network checks and `classify_forwards` read both. `UNPARSED_CHECKS` says,
+once, which checks a construct a parser could not fully understand keeps from passing. Whether a forward is
 covered by the site's required WAN services is hardening.model.services' answer; how bad an exposed
 service is, hardening.model.exposed_services'.
 """
@@ -16,15 +17,22 @@ from firewall import exposure as geometry
 from firewall.exposure import external_addresses, inside_reason, is_forward_all, is_restricted, ports_text, reach
 from firewall.model import PortForward, PortRange, RouterConfig, to_jsonable
 from firewall.site_context import port_ranges, restriction_within
+from hardening.model.exposed_services import (
+    Exposure,
+    ExposurePolicy,
+    forward_text,
+    own_addresses,
+    provable_restriction,
+    rate,
+)
 from hardening.model.policy import Policy
-from hardening.model.exposed_services import Exposure, ExposurePolicy, forward_text, own_addresses, rate
 from hardening.model.services import RequiredServices, required_services
 
 ROLE_LABELS = {"server_lan": "server LAN", "server_wan": "server WAN", "phone": "phone", "px": "Px Expander"}
 _DEVICE_ROLES = {"allworx_phone": "phone", "px_expander": "px"}
 __all__ = ["ROLE_LABELS", "Target", "SiteContext", "PortPolicy", "is_rtp", "Trigger", "forward_triggers",
            "EXPOSURE_CHECK", "ExposurePolicy", "Exposure", "forward_exposure",
-           "classify_forward", "classify_forwards"]
+           "classify_forward", "classify_forwards", "FORWARD_CHECKS", "UNPARSED_CHECKS", "unparsed_checks"]
 
 
 # --- who the analysis protects, and the policy port sets -----------------------------------------
@@ -77,6 +85,7 @@ class PortPolicy:
     blf: tuple[PortRange, ...]
     rtp_known: tuple[PortRange, ...]
     rtp_min_size: int
+    pptp: tuple[PortRange, ...] = (PortRange(1723, 1723),)
 
     @classmethod
     def from_policy(cls, policy: Any) -> PortPolicy:
@@ -88,7 +97,8 @@ class PortPolicy:
                    port_ranges(get("sip_ports", [[5060, 5061]])),
                    port_ranges(get("blf_ports", [[2088, 2088]])),
                    port_ranges(get("rtp_known_ranges", [])),
-                   int(get("rtp_min_range_size", 10)))
+                   int(get("rtp_min_range_size", 10)),
+                   port_ranges((get("pptp") or {}).get("ports", [1723])))
 
 
 def is_rtp(fwd: PortForward, pp: PortPolicy) -> bool:
@@ -149,6 +159,11 @@ def _target_triggers(fwd: PortForward, target: Target, ctx: SiteContext, pp: Por
             passed=not outside)
     if fwd.kind == "upnp_dynamic":
         add("NET-UPNP-001", "UPnP/NAT-PMP dynamic mapping")
+    pptp = reach(fwd, target.address, pp.pptp, "tcp")
+    if pptp:        # as NET-VPN-001 judges it: only a provable outside restriction limits who logs in
+        limited = provable_restriction(fwd) is not None
+        add("NET-VPN-001", f"PPTP forward {'limited to named sources' if limited else 'from any internet address'}"
+            f": {pptp.describe()}", passed=limited)
     return found
 
 
@@ -157,6 +172,34 @@ def forward_triggers(fwd: PortForward, ctx: SiteContext, pp: PortPolicy) -> list
 
     Triggers with `passed` set are relevant but fine (a SIP forward limited to the allowed peers)."""
     return [t for target in ctx.targets for t in _target_triggers(fwd, target, ctx, pp)]
+
+
+# --- what a construct the parser did not fully understand could change --------------------------
+
+# Every check decided (in part) from the forwards: one unread NAT or forward line may be the forward
+# that fails any of them. AWX-SRV-008 reads AWX-SRV-007's answer, so it follows it.
+FORWARD_CHECKS = ("AWX-SRV-002", "AWX-SRV-007", "AWX-SRV-009", "AWX-PHN-003", "AWX-PX-003", "NET-NAT-001",
+                  "NET-NAT-002", "NET-SIP-001", "NET-VPN-001", "NET-EXP-001")
+# Checks whose verdict turns on who may use a forward (its sources): a restricted SIP forward passes
+# NET-SIP-001, a restricted PPTP forward NET-VPN-001, and NET-EXP-001 lowers the severity of one.
+RESTRICTION_CHECKS = ("NET-SIP-001", "NET-VPN-001", "NET-EXP-001")
+UNPARSED_CHECKS: dict[str, tuple[str, ...]] = {
+    "nat": FORWARD_CHECKS,
+    "forward": FORWARD_CHECKS,
+    "filter": FORWARD_CHECKS,            # a filter rule limits a forward's sources or opens an IPv6 pinhole
+    "helper": ("NET-ALG-001",),
+    "upnp": ("NET-UPNP-001",),
+    "vlan": ("NET-VLAN-001",),
+    "address_list": RESTRICTION_CHECKS,
+    "interface": FORWARD_CHECKS + ("NET-VLAN-001",),   # roles make rules LAN-bound; addresses place phones
+}
+
+
+def unparsed_checks(construct: str) -> tuple[str, ...]:
+    """The checks an Unparsed item of this construct could change; a construct nobody mapped touches
+    every router check, so a new parser's vocabulary can never make a silent pass."""
+    every = tuple(dict.fromkeys(c for checks in UNPARSED_CHECKS.values() for c in checks))
+    return UNPARSED_CHECKS.get(construct, every)
 
 
 # --- NET-EXP-001: any internet-facing forward no required service covers, by what it reaches ----

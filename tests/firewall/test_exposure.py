@@ -185,7 +185,8 @@ def test_triggers_per_target_role():
 
 def test_dmz_to_server_lan_trips_every_forward_check():
     assert checks_of(fwd(SERVER_LAN, "any", kind="static_1to1")) == {
-        "AWX-SRV-002", "NET-NAT-001", "AWX-SRV-007", "NET-NAT-002", "NET-SIP-001"}
+        "AWX-SRV-002", "NET-NAT-001", "AWX-SRV-007", "NET-NAT-002", "NET-SIP-001",
+        "NET-VPN-001"}                      # all ports include PPTP's TCP 1723
 
 
 def test_sip_trigger_depends_on_restriction():

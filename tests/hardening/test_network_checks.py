@@ -361,8 +361,9 @@ def test_vlan_without_voice_vlan_fails_and_declared_id_counts():
     plain = Vlan(20, "staff", subnet="192.168.20.0/24",
                  source_ref=SourceRef("show vlan", 4, None, "", "20 staff"))
     result = run("NET-VLAN-001", facts(config=_vlans(DATA, plain)))
-    assert result.status == "fail" and "no voice VLAN" in result.message
-    assert "line 3" in result.evidence[0].source
+    # the phone is named first (it sits in the staff VLAN), then the missing voice VLAN, at the VLAN list
+    assert result.status == "fail" and "phone0 (192.168.20.50) sits in the data VLAN 20" in result.message
+    assert any("no voice VLAN" in e.detail and "line 3" in e.source for e in result.evidence)
     assert run("NET-VLAN-001", facts(config=_vlans(DATA, plain), voice_vlan_id=20)).status == "pass"
 
 

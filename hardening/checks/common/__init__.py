@@ -38,6 +38,8 @@ from hardening.checks.common.router import (
                                             router_device_id,
                                             router_provenance,
                                             strongest_provenance,
+                                            unparsed_evidence,
+                                            unparsed_status,
 )
 
 __all__ = ["DECLARED_NOTE", "NO_SERVER", "bad_value", "bool_setting", "channel_errors", "device_result",
@@ -45,4 +47,5 @@ __all__ = ["DECLARED_NOTE", "NO_SERVER", "bad_value", "bool_setting", "channel_e
            "login_result", "prior_verdict", "reveal", "secret_evidence", "strength_result", "ALLWORX_ROLES",
            "NO_ALLWORX", "NO_ROUTER",
            "Verdict", "finish", "forward_check", "is_offline", "not_applicable", "readable_routers", "ref_evidence",
-           "ref_source", "router_device_id", "router_provenance", "strongest_provenance"]
+           "ref_source", "router_device_id", "router_provenance", "strongest_provenance", "unparsed_evidence",
+           "unparsed_status"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from firewall.exposure import inside_reason
-from firewall.model import PortForward, SourceRef
-from hardening.model.exposure import PortPolicy, SiteContext, forward_triggers
+from firewall.model import PortForward, SourceRef, Unparsed
+from hardening.model.exposure import PortPolicy, SiteContext, forward_triggers, unparsed_checks
 from hardening.model.results import CheckResult, Evidence
 from hardening.model.site import RouterFacts, SiteFacts
 
@@ -47,10 +47,35 @@ class Verdict:
     notes: list[Evidence] = field(default_factory=list)
     errors: list[Evidence] = field(default_factory=list)
     unknown: list[Evidence] = field(default_factory=list)     # offline input silent on the question
+    manual: list[Evidence] = field(default_factory=list)      # a person must read it (policy unparsed_verdicts)
 
 
-def readable_routers(facts: SiteFacts, verdict: Verdict) -> list[RouterFacts]:
-    """Routers with a configuration; the others become error evidence (never a silent pass)."""
+UNPARSED_STATUSES = ("error", "manual")
+
+
+def unparsed_status(policy, construct: str) -> str:
+    """`error` or `manual` for an unread construct, by policy unparsed_verdicts (anything else: error)."""
+    table = (policy.get("unparsed_verdicts") if policy is not None else None) or {}
+    status = table.get(construct, table.get("default", "error")) if isinstance(table, dict) else "error"
+    return status if status in UNPARSED_STATUSES else "error"
+
+
+def unparsed_evidence(router: RouterFacts, item: Unparsed) -> Evidence:
+    ref = SourceRef(item.command, item.line, text=item.text)
+    return ref_evidence(router, ref, f"not understood ({item.construct}): {item.reason}")
+
+
+def _unparsed(router: RouterFacts, check_id: str, policy, verdict: Verdict) -> None:
+    for item in router.config.unparsed:
+        if check_id in unparsed_checks(item.construct):
+            evidence = unparsed_evidence(router, item)
+            (verdict.manual if unparsed_status(policy, item.construct) == "manual" else verdict.errors).append(evidence)
+
+
+def readable_routers(facts: SiteFacts, verdict: Verdict, check_id: str = "", policy=None) -> list[RouterFacts]:
+    """Routers with a configuration; the others become error evidence (never a silent pass). With
+    `check_id`, what each parser could not understand that could change that check becomes error (or
+    manual, by policy) evidence naming its lines: a fail stays a fail, a pass is never made of it."""
     good = []
     for router in facts.routers:
         if router.error or router.config is None:
@@ -59,6 +84,8 @@ def readable_routers(facts: SiteFacts, verdict: Verdict) -> list[RouterFacts]:
                                            source=router.source, provenance="device"))
         else:
             good.append(router)
+            if check_id:
+                _unparsed(router, check_id, policy, verdict)
     return good
 
 
@@ -83,18 +110,21 @@ def _summary(evidence: list[Evidence]) -> str:
 
 def finish(check_id: str, facts: SiteFacts, verdict: Verdict, pass_message: str,
            unknown_message: str = "") -> CheckResult:
-    """One site-level result: fail beats error beats unknown (offline) beats pass."""
+    """One site-level result: fail beats error beats manual beats unknown (offline) beats pass."""
     if verdict.fails:
         status, message, decisive = "fail", _summary(verdict.fails), verdict.fails
     elif verdict.errors:
         status, message, decisive = "error", "could not decide: " + _summary(verdict.errors), verdict.errors
+    elif verdict.manual:
+        status, message, decisive = "manual", "a person must decide: " + _summary(verdict.manual), verdict.manual
     elif verdict.unknown:
         message = unknown_message or _summary(verdict.unknown)
         status, decisive = "not_applicable", verdict.unknown
     else:
         status, message, decisive = "pass", pass_message, []
-    errors = verdict.errors if verdict.fails else []     # a fail still shows which routers went unread
-    evidence = decisive + errors + verdict.notes
+    # a fail still shows which routers went unread and which lines were not understood
+    unread = [e for e in verdict.errors + verdict.manual if e not in decisive] if status != "pass" else []
+    evidence = decisive + unread + verdict.notes
     target = ", ".join(r.name for r in facts.routers if r.name)
     return CheckResult(check_id, status, message, router_device_id(facts), target=target,
                        evidence=evidence, provenance=strongest_provenance(decisive or evidence))
@@ -134,7 +164,7 @@ def forward_check(check_id: str, facts: SiteFacts, policy, roles: tuple[str, ...
     if not ctx.of_role(*roles) and not verdict.fails:
         return not_applicable(check_id, facts, no_target, verdict.notes)
     pp = PortPolicy.from_policy(policy)
-    for router in readable_routers(facts, verdict):
+    for router in readable_routers(facts, verdict, check_id, policy):
         for fwd in router.config.forwards:
             _forward_evidence(check_id, router, fwd, ctx, pp, verdict)
     return finish(check_id, facts, verdict, pass_message)
