@@ -178,6 +178,10 @@ def analyze_config(file, platform, **addresses) -> None:
         result = parse_and_analyze(_outputs_map(text), platform, **addresses)
     except (ParseError, UnsupportedPlatform, ValueError) as exc:
         raise click.UsageError(str(exc)) from None
+    detection = result["detection"]
+    if detection["detected"]:             # stderr: stdout stays the JSON document
+        click.echo(f"detected platform {detection['platform']} (confidence {detection['confidence']}); "
+                   "name it with --platform if that is wrong", err=True)
     click.echo(json.dumps(result, indent=2))
 
 

@@ -33,6 +33,7 @@ class DefaultConfig:
                                             # X-Forwarded-For then names the client. 0: the peer is the client
     AUDIT_LOG_MAX_ROWS = 100_000            # newest entries kept (~20 MB); older ones roll out, and every
                                             # entry also goes to the log (journald keeps the long history)
+    REMEDIATION_PLAN_TTL_SECONDS = 900      # a plan older than this is `expired`, never applied: plan again
     REQUEST_COUNTER_RETENTION_DAYS = 7      # per-minute counts of unauthenticated / unrouted requests
     ROLE = "appliance"                      # or "probe": the outside vantage point (same software)
     AUDITS_IN_PARALLEL = 2                  # per process; one site never has two at once

@@ -8,7 +8,11 @@ fail, and pass again on the same input without the planted rules. A fast but wro
 The nft -j row needs root and nft: the text ruleset is loaded into a throw-away network namespace
 and listed back as JSON there; otherwise the row is skipped with the reason.
 
-    .venv/bin/python bench/parse.py [--runs 5] [--quick] [--strict]
+    .venv/bin/python bench/parse.py [--runs 5] [--quick] [--scale N] [--strict]
+
+--scale N multiplies every generated size (lines, forwards, VLAN subinterfaces, nft rules) by N and
+adds the growth ratio time(Nx) / time(1x) of IOS parse + analysis; linear cost means about N, the
+goal is at most 1.25 N (20 at 16x). The time goals scale with N too.
 
 Exit status: 1 when a correctness check fails (or, with --strict, a time goal is missed).
 """
@@ -23,7 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -50,6 +54,12 @@ class Sizes:
 
 
 FULL, QUICK = Sizes(20_000, 2_000, 5_000, 1_500), Sizes(2_000, 200, 500, 150)
+MAX_SCALE = 30                   # unique external ports run out beyond (see _forwards)
+GROWTH_GOAL = 1.25               # growth ratio allowed per unit of scale: 20 at 16x
+
+
+def scaled(sizes: Sizes, factor: int) -> Sizes:
+    return Sizes(*(value * factor for value in astuple(sizes)))
 
 
 class BenchError(RuntimeError):
@@ -66,7 +76,8 @@ def _planted_forwards(count: int) -> list[tuple[str, str, int, int]]:
 
 def _forwards(rng: random.Random, count: int, planted: int) -> list[tuple[str, str, int, int]]:
     """Unique external ports; ordinary forwards go to hosts away from the Allworx devices."""
-    wan_ports = rng.sample(range(20_000, 60_000), count - planted)
+    pool = range(20_000, 60_000) if count - planted <= 40_000 else range(1_024, 65_536)
+    wan_ports = rng.sample(pool, count - planted)
     out = _planted_forwards(planted)
     for wan_port in wan_ports:
         host = f"10.{rng.randint(30, 90)}.{rng.randint(0, 255)}.{rng.randint(2, 250)}"
@@ -82,9 +93,9 @@ def ios_config(sizes: Sizes, planted: int = 4, seed: int = SEED) -> str:
             "hostname bench-isr", "!", "no ip nat service sip udp port 5060", "!",
             "interface Dialer0", " ip address negotiated", " ip nat outside", " dialer pool 1", "!",
             "interface GigabitEthernet0/0", " ip address 10.10.0.1 255.255.255.0", " ip nat inside", "!"]
-    for vlan in range(20, 20 + sizes.ios_lines // 400):
+    for vlan in range(20, 20 + sizes.ios_lines // 400):         # VLAN subinterfaces in proportion
         head += [f"interface GigabitEthernet0/0.{vlan}", f" description {'voice' if vlan == 20 else 'data'}-{vlan}",
-                 f" encapsulation dot1Q {vlan}", f" ip address 10.{vlan}.0.1 255.255.0.0", " ip nat inside",
+                 f" encapsulation dot1Q {vlan}", f" ip address {_vlan_address(vlan)}", " ip nat inside",
                  " ip access-group LAN-IN in", "!"]
     for i in range(sizes.ios_lines // 200):
         head += [f"route-map RM-{i} permit 10", f" match ip address ACL-{i}", f" set ip next-hop 10.10.0.{i % 250 + 2}",
@@ -99,6 +110,11 @@ def ios_config(sizes: Sizes, planted: int = 4, seed: int = SEED) -> str:
         acl.append(f" permit tcp 10.{rng.randint(20, 90)}.{rng.randint(0, 255)}.0 0.0.0.255 any eq "
                    f"{rng.choice((53, 80, 123, 443, 993))}")
     return "\n".join(head + nat + acl + tail) + "\n"
+
+
+def _vlan_address(vlan: int) -> str:
+    """A LAN address per VLAN: 10.V.0.1/16 while V fits an octet, then /24s in 172.17-31/16."""
+    return f"10.{vlan}.0.1 255.255.0.0" if vlan < 256 else f"172.{16 + (vlan >> 8)}.{vlan & 255}.1 255.255.255.0"
 
 
 def _nft_dnat_rules(rng: random.Random, sizes: Sizes, planted: int) -> list[str]:
@@ -202,7 +218,26 @@ def _row(what: str, t: Timing, goal: str, met: bool | None) -> str:
     return f"| {what} | {t.best:.3f} | {t.median:.3f} | {goal} | {verdict} |"
 
 
-def run(sizes: Sizes, runs: int) -> tuple[list[str], list[str], bool]:
+def ios_seconds(sizes: Sizes, runs: int) -> Timing:
+    """IOS parse + analysis of the generated config at `sizes`."""
+    ios = ios_config(sizes)
+    return measure(lambda: parse_and_analyze("cisco_ios", "show running-config", ios), runs)
+
+
+def growth(sizes: Sizes, factor: int, runs: int) -> tuple[Timing, Timing, float]:
+    """(time at 1x, time at `factor`x, best-time ratio): how the cost grows with the input."""
+    base, big = ios_seconds(sizes, runs), ios_seconds(scaled(sizes, factor), runs)
+    return base, big, big.best / base.best
+
+
+def growth_row(sizes: Sizes, factor: int, runs: int) -> tuple[str, bool]:
+    base, big, ratio = growth(sizes, factor, runs)
+    goal = GROWTH_GOAL * factor
+    return (f"| growth ratio IOS parse + analysis 1x -> {factor}x ({base.best:.3f} s -> {big.best:.3f} s) "
+            f"| {ratio:.2f} | - | <= {goal:g} | {'met' if ratio <= goal else '**missed**'} |", ratio <= goal)
+
+
+def run(sizes: Sizes, runs: int, goal_seconds: float = GOAL_SECONDS) -> tuple[list[str], list[str], bool]:
     """(correctness lines, markdown table, every goal met)."""
     ios, ios_clean = ios_config(sizes), ios_config(sizes, planted=0)
     nft, nft_clean = nft_ruleset(sizes), nft_ruleset(sizes, planted=0)
@@ -224,19 +259,19 @@ def run(sizes: Sizes, runs: int) -> tuple[list[str], list[str], bool]:
     nft_t = measure(lambda: parse_and_analyze("linux", "nft list ruleset", nft), runs)
     ratio = Timing(ours.best / ccp.best, ours.median / ccp.median)
     rows = [_row(f"IOS parse ({sizes.ios_lines} lines, {sizes.ios_forwards} forwards)", ours_parse, "", None),
-            _row("IOS parse + analysis", ours, f"< {GOAL_SECONDS} s", ours.best < GOAL_SECONDS),
+            _row("IOS parse + analysis", ours, f"< {goal_seconds:g} s", ours.best < goal_seconds),
             _row("ciscoconfparse2 0.9 parse only (same config)", ccp, "", None),
             _row("ratio ours (parse + analysis) / ciscoconfparse2", ratio, "< 1 (ours faster)", ratio.best < 1),
             _row(f"nft text parse + analysis ({sizes.nft_rules} rules, {sizes.nft_dnat} dnat)", nft_t,
-                 f"< {GOAL_SECONDS} s", nft_t.best < GOAL_SECONDS)]
-    met = ours.best < GOAL_SECONDS and ratio.best < 1 and nft_t.best < GOAL_SECONDS
+                 f"< {goal_seconds:g} s", nft_t.best < goal_seconds)]
+    met = ours.best < goal_seconds and ratio.best < 1 and nft_t.best < goal_seconds
     if json_text:
         nft_j = measure(lambda: parse_and_analyze("linux", "nft -j list ruleset", json_text), runs)
-        rows.append(_row("nft -j parse + analysis (same ruleset)", nft_j, f"< {GOAL_SECONDS} s",
-                         nft_j.best < GOAL_SECONDS))
-        met = met and nft_j.best < GOAL_SECONDS
+        rows.append(_row("nft -j parse + analysis (same ruleset)", nft_j, f"< {goal_seconds:g} s",
+                         nft_j.best < goal_seconds))
+        met = met and nft_j.best < goal_seconds
     else:
-        rows.append(f"| nft -j parse + analysis | - | - | < {GOAL_SECONDS} s | skipped: {why} |")
+        rows.append(f"| nft -j parse + analysis | - | - | < {goal_seconds:g} s | skipped: {why} |")
     header = ["| measurement | best (s) | median (s) | goal | verdict |", "|---|---|---|---|---|"]
     return checks, header + rows, met
 
@@ -245,18 +280,27 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5, help="timed repetitions after one warm-up (default 5)")
     ap.add_argument("--quick", action="store_true", help="small inputs (2,000 lines, 500 rules) for smoke tests")
+    ap.add_argument("--scale", type=int, default=1, metavar="N",
+                    help=f"multiply every size by N (1-{MAX_SCALE}) and report the growth ratio 1x -> Nx")
     ap.add_argument("--strict", action="store_true", help="exit 1 when a time goal is missed")
     args = ap.parse_args(argv)
     if args.runs < 1:
         ap.error("--runs must be at least 1")
+    if not 1 <= args.scale <= MAX_SCALE:
+        ap.error(f"--scale must be between 1 and {MAX_SCALE}")
+    base = QUICK if args.quick else FULL
     try:
-        checks, table, met = run(QUICK if args.quick else FULL, args.runs)
+        checks, table, met = run(scaled(base, args.scale), args.runs, GOAL_SECONDS * args.scale)
+        if args.scale > 1:
+            row, grew_ok = growth_row(base, args.scale, args.runs)
+            table.append(row)
+            met = met and grew_ok
     except BenchError as exc:
         print(f"CORRECTNESS FAILED: {exc}", file=sys.stderr)
         return 1
     print("\n".join(checks))
     print(f"\nPython {sys.version.split()[0]}, {args.runs} runs after one warm-up"
-          f"{' (--quick sizes)' if args.quick else ''}:\n")
+          f"{' (--quick sizes)' if args.quick else ''}{f', scale {args.scale}x' if args.scale > 1 else ''}:\n")
     print("\n".join(table))
     return 1 if args.strict and not met else 0
 

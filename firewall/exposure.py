@@ -9,11 +9,13 @@ how the verify endpoint classifies it are hardening's (hardening.model.exposure)
 """
 from __future__ import annotations
 
+import ipaddress
+import weakref
 from dataclasses import dataclass
 from functools import lru_cache
 
 from firewall.model import PortForward, PortRange, RouterConfig
-from firewall.site_context import address_matches, lan_only_sources, port_ranges, restriction_within
+from firewall.site_context import address_matches, internet_routable, lan_only_sources, port_ranges, restriction_within
 
 _FORWARD_ALL_PROTOS = ("tcp", "udp", "tcp_udp", "any")
 __all__ = ["address_matches", "lan_only_sources", "port_ranges", "restriction_within", "Reach", "reach",
@@ -23,11 +25,28 @@ __all__ = ["address_matches", "lan_only_sources", "port_ranges", "restriction_wi
 
 # --- matching one forward ------------------------------------------------------------------------
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=1 << 17)
+def _span(text: str) -> tuple[int, int, int] | None:
+    """(IP version, first, last) of an address, network or 'a-b' pool as integers; None when not one."""
+    try:
+        if "-" in text:
+            lo, hi = (ipaddress.ip_address(part.strip()) for part in text.split("-", 1))
+            return (lo.version, int(lo), int(hi)) if lo.version == hi.version else None
+        net = ipaddress.ip_network(text, strict=False)
+        return net.version, int(net.network_address), int(net.broadcast_address)
+    except ValueError:
+        return None
+
+
 def _address_matches(internal_ip: str | None, address: str) -> bool:
-    """address_matches, memoised: every check asks it again for each (forward, device) pair, and
-    re-parsing the addresses was most of the analysis time on a 2,000-forward config."""
-    return address_matches(internal_ip, address)
+    """address_matches over integers parsed once per distinct address: every check asks it again for each
+    (forward, device) pair, and a memo of the pairs overflowed on large configurations (the cost jumped)."""
+    if not internal_ip or not address:
+        return False
+    target, wanted = _span(internal_ip), _span(address)
+    if target is None or wanted is None or "/" in address or "-" in address:
+        return address_matches(internal_ip, address)           # names, odd forms: the reference rules
+    return target[0] == wanted[0] and target[1] <= wanted[1] <= target[2]
 
 
 def _intersect(have: list[PortRange] | None, wanted: tuple[PortRange, ...] | None) -> list[PortRange] | None:
@@ -52,10 +71,38 @@ def interface_name(fwd: PortForward) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class InterfaceIndex:
+    """A configuration's interfaces by name, built once: every check asks about every forward, and a scan
+    of all interfaces per question made the analysis grow with forwards x interfaces."""
+    lan_names: frozenset[str]
+    addresses: dict[str, list[str]]
+
+
+_INDEXES: dict[int, tuple[tuple[int, int], InterfaceIndex]] = {}
+
+
+def interface_index(config: RouterConfig) -> InterfaceIndex:
+    """The cached index of `config`, rebuilt when its interface list is replaced or grows/shrinks
+    (a role changed in place on an existing Interface is not seen: parsers fill roles before returning)."""
+    key, signature = id(config), (id(config.interfaces), len(config.interfaces))
+    hit = _INDEXES.get(key)
+    if hit is not None and hit[0] == signature:
+        return hit[1]
+    if hit is None:
+        weakref.finalize(config, _INDEXES.pop, key, None)      # ids are reused once the config is gone
+    addresses: dict[str, list[str]] = {}
+    for iface in config.interfaces:
+        addresses.setdefault(iface.name, []).extend(iface.addresses)
+    index = InterfaceIndex(frozenset(i.name for i in config.interfaces if i.role == "lan"), addresses)
+    _INDEXES[key] = (signature, index)
+    return index
+
+
 def inside_reason(fwd: PortForward, config: RouterConfig | None) -> str:
     """Why the rule cannot be used from the internet ('' when it can): LAN-bound or LAN-only sources."""
     name = interface_name(fwd)
-    if name and config is not None and any(i.name == name and i.role == "lan" for i in config.interfaces):
+    if name and config is not None and name in interface_index(config).lan_names:
         return f"bound to LAN interface {name}"
     if lan_only_sources(fwd.source_restriction):     # e.g. NAT reflection (hairpin) rules for LAN clients
         return f"only LAN sources ({', '.join(fwd.source_restriction or [])})"
@@ -67,12 +114,17 @@ def internet_facing(fwd: PortForward, config: RouterConfig | None) -> bool:
 
 
 def external_addresses(fwd: PortForward, config: RouterConfig | None) -> list[str]:
-    """The external address(es): the literal one, or the addresses of the interface it is bound to."""
+    """The internet-reachable external address(es): the literal one, or those of the interface it is bound
+    to. Link-local, loopback, private (RFC1918, ULA), CGNAT, multicast and unspecified addresses are never
+    listed (site_context.internet_routable); a bound interface without any address gives its
+    'interface:NAME' token, one whose every address is non-routable gives none."""
     if fwd.external_ip and not fwd.external_ip.startswith("interface:"):
-        return [fwd.external_ip]
+        return [fwd.external_ip] if internet_routable(fwd.external_ip) else []
     name = interface_name(fwd)
-    found = [a for i in (config.interfaces if config else []) if i.name == name for a in i.addresses]
-    return found or ([fwd.external_ip] if fwd.external_ip else [])
+    found = interface_index(config).addresses.get(name or "", []) if config else []
+    if found:
+        return [a for a in found if internet_routable(a)]
+    return [fwd.external_ip] if fwd.external_ip else []
 
 
 def is_forward_all(fwd: PortForward) -> bool:

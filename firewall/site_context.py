@@ -14,6 +14,25 @@ _LAN_NETS = tuple(ipaddress.ip_network(n) for n in (
     "::1/128"))
 
 
+# Never reachable from the internet as a destination. Documentation ranges (192.0.2.0/24, 198.51.100.0/24,
+# 203.0.113.0/24, 2001:db8::/32) stay routable: examples and lab sites use them for public addresses.
+_NON_ROUTABLE = tuple(ipaddress.ip_network(n) for n in (
+    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+    "192.168.0.0/16", "224.0.0.0/4", "240.0.0.0/4", "::/128", "::1/128", "fc00::/7", "fe80::/10", "ff00::/8"))
+
+
+def internet_routable(address: str) -> bool:
+    """True when `address` (an address or address/prefix) can be a destination from the internet;
+    False for link-local, loopback, private, CGNAT, multicast, reserved, unspecified and non-addresses."""
+    try:
+        ip = ipaddress.ip_interface(address.strip()).ip
+    except ValueError:
+        return False
+    if ip.version == 6 and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return not any(ip.version == net.version and ip in net for net in _NON_ROUTABLE)
+
+
 def port_ranges(values: Any) -> tuple[PortRange, ...]:
     """Policy port lists: 8080, [5060, 5061] or "10000-20000" per entry."""
     out = []

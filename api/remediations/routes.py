@@ -10,6 +10,7 @@ from api.errors import DEVICE_ERRORS, device_faults
 from api.extensions import ID, Blueprint, link
 from api.remediations.schemas import PlanArgsSchema, RemediationSchema
 from hardening.remediation import flows
+from hardening.remediation.engine import PlanConflict
 from store.audit_models import Remediation
 from store.db import get_db, session
 from store.models import Device
@@ -38,7 +39,8 @@ def plan(args):
         with device_faults():
             return flows.plan(session(), device, device_access(), indices=args["forward_indices"],
                               timeout=args["confirm_timeout_seconds"], actor=actor_name(),
-                              appliance_ip=current_app.config.get("APPLIANCE_ADDRESS"))
+                              appliance_ip=current_app.config.get("APPLIANCE_ADDRESS"), settings=args.get("settings"),
+                              plan_ttl=int(current_app.config["REMEDIATION_PLAN_TTL_SECONDS"]))
     except ValueError as exc:
         abort(422, message=str(exc), errors={"json": {"forward_indices": [str(exc)]}})
     except RuntimeError as exc:
@@ -57,7 +59,10 @@ def status(remediation_id):
 def _transition(remediation_id: int, step: str):
     get_or_404(Remediation, remediation_id)
     with device_faults():
-        _row, generated = flows.step(get_db(), remediation_id, step, device_access())
+        try:
+            _row, generated = flows.step(get_db(), remediation_id, step, device_access())
+        except PlanConflict as exc:          # the router is not where the plan left it: say how
+            abort(409, message=str(exc), errors={"diff": exc.diff})
     session().expire_all()
     result = session().get(Remediation, remediation_id)
     result.generated = generated          # shown in this response only; stored encrypted as credentials
@@ -69,7 +74,8 @@ def _transition(remediation_id: int, step: str):
 @blp.response(200, RemediationSchema)
 @blp.errors(404, *DEVICE_ERRORS)
 def apply(remediation_id):
-    """Apply under the device lock: backup, apply atomically, verify; then await confirmation"""
+    """Apply under the device lock: re-read the router, refuse (409 with the diff) when what the plan acts on
+    changed or the plan expired; apply by content in one transaction, verify; then await confirmation"""
     return _transition(remediation_id, "apply")
 
 
@@ -78,7 +84,8 @@ def apply(remediation_id):
 @blp.response(200, RemediationSchema)
 @blp.errors(404, *DEVICE_ERRORS)
 def confirm(remediation_id):
-    """Keep the change (cancels the automatic rollback)"""
+    """Keep the change: the router's revert timer is disarmed and the change checked still there, else the
+    remediation is `reverted` with the reason (also when the confirm window has closed)"""
     return _transition(remediation_id, "confirm")
 
 
@@ -87,5 +94,6 @@ def confirm(remediation_id):
 @blp.response(200, RemediationSchema)
 @blp.errors(404, *DEVICE_ERRORS)
 def rollback(remediation_id):
-    """Restore the exact previous configuration"""
+    """Undo exactly this change: its rules put back in place, later changes left alone (409 with the diff
+    when the router changed in a way that conflicts)"""
     return _transition(remediation_id, "rollback")

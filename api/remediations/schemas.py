@@ -25,9 +25,17 @@ class RemediationSchema(Schema):
     id = ma.fields.Integer()
     site_id = ma.fields.Integer()
     device_id = ma.fields.Integer()
-    state = ma.fields.String(metadata={"description": "planned | refused | applying | awaiting_confirmation | "
-                                                      "confirmed | rolled_back | failed"})
-    plan = ma.fields.Dict(metadata={"description": "commands, removals, refused, diff (before/after/removed)"})
+    state = ma.fields.String(metadata={"description": "planned | refused | expired (not applied within "
+                                                      "REMEDIATION_PLAN_TTL_SECONDS) | applying | awaiting_confirmation "
+                                                      "| confirmed | rolled_back | reverted (a confirm that came too "
+                                                      "late, or the router's own timer was first: the reason in error) "
+                                                      "| failed"})
+    plan = ma.fields.Dict(metadata={"description": "commands, removals, restrictions (forwards limited to the allowed "
+                                                   "SIP peers), helpers (SIP helpers removed), refused, diff "
+                                                   "(before/after/removed/restricted), expires_at; Linux plans also "
+                                                   "hold nft: each edited rule by its full content and the "
+                                                   "fingerprints of the chains it touches. An apply that finds the "
+                                                   "router changed there answers 409 with errors.diff"})
     verification = ma.fields.Dict()
     confirm_timeout_seconds = ma.fields.Integer()
     confirm_deadline = UTCDateTime(allow_none=True)

@@ -15,6 +15,7 @@ from types import ModuleType
 from typing import Mapping
 
 from firewall.model import ParseError, RouterConfig
+from firewall.parsers._paste import clean_outputs
 
 PARSER_MODULES = {
     "cisco_ios": "firewall.parsers.cisco_ios",
@@ -43,16 +44,30 @@ def get_parser(platform: str) -> ModuleType:
         raise UnsupportedPlatform(platform) from None
 
 
+class PlatformMismatch(ParseError):
+    """The output is another platform's: names the one it looks like."""
+
+    def __init__(self, platform: str, looks_like: str, confidence: float, why: str):
+        super().__init__(f"this is not {platform} output: it looks like {looks_like} (confidence {confidence}, "
+                         f"{why}); name the platform it came from")
+        self.looks_like, self.confidence = looks_like, confidence
+
+
+def _pasted(text: str) -> list[str]:
+    """The texts a paste holds once its session, pager and escape remnants are gone (for sniffing)."""
+    return [t for t in clean_outputs({"": text})[0].values() if isinstance(t, str) and t.strip()] or [text]
+
+
 def detect_platform(text: str) -> tuple[str, float]:
-    """Best guess of the platform that produced `text`, with its confidence (0..1)."""
-    best, confidence = "", 0.0
-    for platform in PLATFORMS:
-        score = get_parser(platform).sniff(text)
-        if score > confidence:
-            best, confidence = platform, score
-    if not best or confidence < 0.2:
-        raise ParseError("could not recognise the platform of this output; name it with 'platform'")
-    return best, round(confidence, 2)
+    """Best guess of the platform that produced `text` (a paste is cleaned first), with its confidence."""
+    texts = _pasted(text)
+    scores = {p: max(get_parser(p).sniff(t) for t in texts) for p in PLATFORMS}
+    best = max(PLATFORMS, key=lambda p: scores[p])
+    if scores[best] < 0.2:
+        guess = f"best guess {best} at {scores[best]:.2f}" if scores[best] else "no platform's markers found"
+        raise ParseError(f"could not recognise the platform of this output ({guess}); name it with 'platform' "
+                         f"(one of {', '.join(PLATFORMS)})")
+    return best, round(scores[best], 2)
 
 
 # Platforms whose parsers read the same outputs (an OpenWrt box answers like Linux, EdgeOS like VyOS):
@@ -95,7 +110,28 @@ def platform_mismatch(configured: str, outputs: Mapping[str, str] | str) -> tupl
 
 
 def parse(platform: str, outputs: Mapping[str, str] | str) -> RouterConfig:
-    """Parse one text or a map of command -> output for `platform`."""
-    if isinstance(outputs, str):
-        outputs = {"": outputs}
-    return get_parser(platform).parse(outputs)
+    """Parse one text or a map of command -> output for `platform`.
+
+    What a terminal paste adds (session prompts, pagers, escapes, CRLF, checksums) is removed first and
+    noted as warnings (firewall.parsers._paste), the line numbers kept."""
+    parser = get_parser(platform)
+    cleaned, notes = clean_outputs({"": outputs} if isinstance(outputs, str) else outputs)
+    texts = {k: v for k, v in cleaned.items() if isinstance(v, str)}
+    try:
+        config = parser.parse(cleaned)
+    except ParseError as exc:
+        raise ParseError(f"{exc}{_looks_like(platform, texts)}") from exc
+    if not (config.forwards or config.interfaces or config.vlans or config.unparsed):
+        mismatch = platform_mismatch(platform, texts)       # sniffing costs: only where it could matter
+        if mismatch is not None:          # another platform's output read as an empty configuration
+            raise PlatformMismatch(platform, *mismatch)
+    config.warnings[:0] = notes
+    return config
+
+
+def _looks_like(platform: str, texts: Mapping[str, str]) -> str:
+    """' - it looks like X output (confidence c)' when another platform's sniffer claims the text."""
+    scores = {p: max((get_parser(p).sniff(t) for t in texts.values()), default=0.0)
+              for p in PLATFORMS if p not in _siblings(platform)}
+    best = max(scores, key=scores.get, default="")
+    return f"; it looks like {best} output (confidence {scores[best]:.2f})" if best and scores[best] >= 0.5 else ""

@@ -14,7 +14,17 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from firewall.model import FeatureState, Interface, PortForward, PortRange, RouterConfig, SourceRef, SwitchPort, Vlan
+from firewall.model import (
+    FeatureState,
+    Interface,
+    PortForward,
+    PortRange,
+    RouterConfig,
+    SourceRef,
+    SwitchPort,
+    Unparsed,
+    Vlan,
+)
 from firewall.parsers._text import Line, is_voice_name, network_of, ref, to_cidr, warn
 
 _CHILD_UNINDENTED = re.compile(
@@ -27,6 +37,8 @@ _KNOWN_TOP = {"!", "end", "version", "hostname", "interface", "ip", "ipv6", "rou
               "snmp-server", "ntp", "banner", "control-plane", "clock", "no", "vlan", "spanning-tree",
               "class-map", "policy-map", "license", "redundancy", "archive", "dial-peer", "voice",
               "Building", "Current", "vtp", "dot11", "object-group", "track", "event", "alias"}
+# a damaged NAT statement: the words of one without the 'ip nat' it needs
+_NAT_LIKE = re.compile(r"\b(inside|outside)\s+source\b|\bsource\s+(static|list|route-map)\b|^\S+\s+nat\s+(inside|outside)\b")
 _STATIC_OPTS_WITH_ARG = {"route-map", "vrf", "redundancy", "mapping-id"}
 _STATIC_OPTS = {"extendable", "no-alias", "no-payload", "reversible", "match-in-vrf", "stateless",
                 "add-route", "portmap"}
@@ -69,6 +81,9 @@ class IosConfig:
 
     def _top(self, line: Line, text: str) -> None:
         words = text.split()
+        if text.startswith("!"):            # comments, also NX-OS style '!Command: show running-config'
+            self.recognised += 1
+            return
         if words[0] in _KNOWN_TOP:
             self.recognised += 1
         if words[0] == "hostname" and len(words) > 1:
@@ -84,6 +99,8 @@ class IosConfig:
             self.vlan = Vlan(vlan_id=int(words[1]), source_ref=ref(self.command, line, text))
         elif text.startswith(("ip nat ", "no ip nat ")):
             self._nat_line(line, text)
+        elif _NAT_LIKE.search(text):
+            self._unparsed(line, "nat", "looks like an 'ip nat inside|outside source ...' statement but is not one")
         elif words[0] not in _KNOWN_TOP and not _COMMAND_WORD.match(text):
             self.cfg.warnings.append(warn(self.command, line, "not IOS configuration syntax"))
 
@@ -118,7 +135,7 @@ class IosConfig:
             elif words[0] == "switchport":
                 self._switchport(words)
             elif text.startswith("ip nat ") and text != "ip nat enable":
-                self.cfg.warnings.append(warn(self.command, line, "unrecognised interface ip nat line"))
+                self._unparsed(line, "interface", "expected 'ip nat inside', 'ip nat outside' or 'ip nat enable'")
                 return
             else:
                 return                      # an interface setting without NAT/VLAN meaning
@@ -164,9 +181,10 @@ class IosConfig:
             try:
                 self._static(line, words[5:])
             except (ValueError, IndexError) as exc:
-                self.cfg.warnings.append(warn(self.command, line, f"unparsable static NAT: {exc}"))
+                self._unparsed(line, "nat", f"static NAT not understood ({exc or 'too few words'}); expected "
+                               "'ip nat inside source static [tcp|udp] LOCAL [PORT] GLOBAL|interface IF [PORT]'")
         elif not _known_nat(words):
-            self.cfg.warnings.append(warn(self.command, line, "unrecognised ip nat line"))
+            self._unparsed(line, "nat", "not an ip nat statement this parser knows")
 
     def _static(self, line: Line, words: list[str]) -> None:
         proto = words.pop(0) if words[0] in ("tcp", "udp") else None
@@ -202,7 +220,11 @@ class IosConfig:
             if word in _STATIC_OPTS_WITH_ARG and words:
                 words.pop(0)
             elif word not in _STATIC_OPTS:
-                self.cfg.warnings.append(warn(self.command, line, f"unknown static NAT option {word!r}"))
+                self._unparsed(line, "nat", f"unknown static NAT option {word!r}")
+
+    def _unparsed(self, line: Line, construct: str, reason: str) -> None:
+        """A NAT construct not fully understood: an Unparsed item (the checks it touches say error)."""
+        self.cfg.unparsed.append(Unparsed(self.command, line[0], line[1].strip(), construct, reason))
 
     def _decide_sip(self) -> None:
         if self.sip_off:

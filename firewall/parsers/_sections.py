@@ -119,13 +119,20 @@ def parse_sections(platform: str, outputs: Mapping[str, str],
                 continue
             if handle(cfg, cmd, lines) == 0:
                 first = next(line for line in lines if line[1].strip())
-                raise ParseError(f"{platform}: output of {cmd or 'pasted text'!r} not recognised "
-                                 f"(line {first[0]}: {first[1][:80]!r})")
+                raise ParseError(f"{platform}: output of {cmd or 'pasted text'!r} not recognised at line "
+                                 f"{first[0]} ({first[1][:80]!r}); expected {_expected(platform)}")
     if finish:
         finish(cfg)
     cfg.vlans = merge_vlans(cfg.vlans)
     cfg.interfaces = merge_interfaces(cfg.interfaces)
     return cfg
+
+
+def _expected(platform: str) -> str:
+    """What the platform's parser reads, for an error message: its commands' outputs."""
+    from firewall.parsers import get_parser  # the registry imports the parsers, which import this
+    commands = getattr(get_parser(platform), "COMMANDS", [])
+    return "the output of " + ", ".join(repr(c) for c in commands[:6]) + (", ..." if len(commands) > 6 else "")
 
 
 def split_on_prompts(prompt: re.Pattern[str]) -> Callable[[str, list[Line]], list[tuple[str, list[Line]]]]:

@@ -10,12 +10,13 @@ VLANs) and every `show version` line (only hostname and version are taken from i
 """
 from __future__ import annotations
 
+import ipaddress
 import re
 
-from firewall.model import Interface, PortForward, PortRange, RouterConfig, SwitchPort, Vlan
+from firewall.model import Interface, PortForward, PortRange, RouterConfig, SwitchPort, Unparsed, Vlan
 from firewall.parsers._ios_config import IosConfig
 from firewall.parsers._sections import marker_score, parse_sections, split_on_prompts, template_blocks, template_lines
-from firewall.parsers._text import Line, TemplateMismatch, is_voice_name, ref, textfsm_rows
+from firewall.parsers._text import Line, TemplateMismatch, is_voice_name, ref, textfsm_rows, warn
 
 COMMANDS = [
     "show version",
@@ -37,6 +38,7 @@ _BY_COMMAND = [
     (re.compile(r"^sh(ow)?\s+ver"), "version"),
     (re.compile(r"^(sh(ow)?\s+(run|start|conf)|more\s)"), "config"),
 ]
+_ANY_SHOW = re.compile(r"^(sh(ow?)?|do sh(ow?)?)\s")
 _BY_CONTENT = [
     (re.compile(r"^Pro\s+Inside global|^(tcp|udp|icmp|---)\s+[\d.]+(:\d+)?\s+[\d.]+", re.M),
      "nat_translations"),
@@ -64,10 +66,14 @@ def sniff(text: str) -> float:
 
 
 def kind_of(command: str, lines: list[Line]) -> str:
-    """Which output this is: by command name first, by content when the command is unknown."""
+    """Which output this is: by command name first, by content when the command is unknown.
+
+    A `show` command this parser has no reader for (`sh ip route` in a pasted session) is "unread"."""
     for pattern, kind in _BY_COMMAND:
         if pattern.match(command.strip()):
             return kind
+    if _ANY_SHOW.match(command.strip()):
+        return "unread"
     text = "\n".join(t for _, t in lines[:200])
     for pattern, kind in _BY_CONTENT:
         if pattern.search(text):
@@ -85,6 +91,14 @@ def _handle(cfg: RouterConfig, command: str, lines: list[Line]) -> int:
     return _HANDLERS[kind](cfg, command, lines)
 
 
+def _unread(cfg: RouterConfig, command: str, lines: list[Line]) -> int:
+    """Output of a command with no NAT/VLAN reader: named in a warning, its lines counted as seen."""
+    first = next(line for line in lines if line[1].strip())
+    cfg.warnings.append(warn(command, first, f"output of {command!r} skipped: not a command this parser reads "
+                                             f"(it reads {', '.join(COMMANDS)})"))
+    return sum(1 for _, text in lines if text.strip())
+
+
 def _finish(cfg: RouterConfig) -> None:
     """A voice VLAN on a switch port marks that VLAN as voice, creating it when unseen."""
     for port in cfg.switchports:
@@ -93,13 +107,32 @@ def _finish(cfg: RouterConfig) -> None:
 
 
 def _nat_translations(cfg: RouterConfig, command: str, lines: list[Line]) -> int:
+    header = re.compile(r"^Pro\s+Inside")
     recognised, parsed = template_lines(cfg, command, lines, "cisco_ios_show_ip_nat_translations",
-                                        known=re.compile(r"^Pro\s+Inside"), what="a NAT translation entry")
+                                        known=header, what="a NAT translation entry")
+    read = {line[0] for line, _ in parsed}
+    for line in lines:
+        if line[1].strip() and not header.match(line[1]) and line[0] not in read:
+            cfg.unparsed.append(Unparsed(command, line[0], line[1].strip(), "nat", _TRANSLATION))
     for line, row in parsed:
-        forward = _translation_forward(row, command, line)
+        try:
+            forward = _translation_forward(row, command, line)
+        except ValueError as exc:
+            cfg.unparsed.append(Unparsed(command, line[0], line[1].strip(), "nat", f"{exc}; {_TRANSLATION}"))
+            continue
         if forward:
             cfg.forwards.append(forward)
     return recognised
+
+
+_TRANSLATION = "expected 'PROTO INSIDE-GLOBAL[:PORT] INSIDE-LOCAL[:PORT] OUTSIDE-LOCAL OUTSIDE-GLOBAL' (--- for none)"
+
+
+def _checked(value: str, what: str) -> str:
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        raise ValueError(f"{what} {value!r} is not an address") from None
 
 
 def _translation_forward(row: dict, command: str, line: Line) -> PortForward | None:
@@ -109,10 +142,14 @@ def _translation_forward(row: dict, command: str, line: Line) -> PortForward | N
     proto = row["protocol"]
     if proto == "icmp" or row["inside_local_ip"] == "---":
         return None
+    _checked(row["inside_local_ip"], "inside local")
+    _checked(row["inside_global_ip"], "inside global")
+    if proto not in ("tcp", "udp", "---", ""):
+        raise ValueError(f"protocol {proto!r} not known")
     ports = proto in ("tcp", "udp") and row["inside_global_port"].isdigit() \
         and row["inside_local_port"].isdigit()
     if proto in ("tcp", "udp") and not ports:
-        return None
+        raise ValueError("a tcp/udp entry without numeric ports")
     ext = [PortRange(int(row["inside_global_port"]), int(row["inside_global_port"]))] if ports else None
     local = [PortRange(int(row["inside_local_port"]), int(row["inside_local_port"]))] if ports else None
     rule_id = f"{row['inside_global_ip']}" + (f":{row['inside_global_port']}" if ports else "")
@@ -203,4 +240,5 @@ _HANDLERS = {
     "dot1q_vlans": _dot1q_vlans,
     "ip_brief": _ip_brief,
     "version": _version,
+    "unread": _unread,
 }

@@ -5,7 +5,7 @@ import re
 
 from firewall.model import PortForward
 
-_HANDLE = re.compile(r"^(ip|ip6|inet) (\S+) (\S+) handle (\d+)$")
+_HANDLE = re.compile(r"^(ip|ip6|inet) ([A-Za-z0-9_.-]{1,64}) ([A-Za-z0-9_.-]{1,64}) handle (\d+)$")  # plain names only
 _IPT = re.compile(r"^nat (\S+) \d+$")
 
 
@@ -24,5 +24,6 @@ def render_removal(forwards: list[PortForward]) -> list[str]:
             raise Unrenderable(f"iptables rule {ref.text!r}: remove it with `iptables -t nat -D {ref.text[3:]}` "
                                "(not applied by the appliance: it cannot be made atomic with the nft changes)")
         else:
-            raise Unrenderable(f"forward {ref.rule_id or ref.text!r} has no nft handle or iptables spec")
+            raise Unrenderable(f"forward {ref.rule_id or ref.text!r} has no nft handle or iptables spec, or its "
+                               "table or chain name is not a plain identifier (refused rather than quoted)")
     return lines

@@ -1,25 +1,29 @@
 """Remediation state machine over the database, driving the router through nft_live.
 
-planned -> applying -> awaiting_confirmation -> confirmed
-                    \\-> failed (verification failed: restored at once)   \\-> rolled_back
-The device lock is held from apply until confirm or rollback, so nothing else changes the router
-while a change is waiting for its confirmation.
+planned -> applying -> awaiting_confirmation -> confirmed -> rolled_back
+   |                \\-> failed              \\-> rolled_back | reverted (a confirmation too late,
+   \\-> expired (plans wait PLAN_TTL at most)                       or the router's timer was first)
+A change is defined by content (hardening.remediation.nft_change): apply re-reads the router and refuses
+(PlanConflict, 409 with the diff) when what the plan acts on changed; a rollback puts back exactly this
+change's rules, in place. The device lock is held from apply until confirm or rollback, so nothing else
+the appliance does changes the router while a change is waiting for its confirmation.
 """
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Callable, ContextManager
 
 from sqlalchemy import select
+from sqlalchemy.orm.attributes import flag_modified
 
 from device_drivers.facts import DeviceFacts
-from firewall.parsers import parse
+from firewall.nft_rules import Ruleset, RulesetError, chain_of
 from hardening.engine.audits import process_gone, process_name
 from hardening.engine.inputs import site_info
 from hardening.model.policy import Policy
 from hardening.model.site import SiteFacts
-from hardening.remediation import locks, nft_live, planner
+from hardening.remediation import locks, nft_change, nft_live, planner
 from store.audit_models import DeviceLock, Remediation
 from store.db import error_text
 from store.models import Device, Site, utcnow
@@ -27,10 +31,19 @@ from store.models import Device, Site, utcnow
 log = logging.getLogger(__name__)
 OpenDriver = Callable[[Device], ContextManager[Any]]
 LOCK_MARGIN = 120
+PLAN_TTL = 15 * 60             # seconds a plan may wait for its apply (REMEDIATION_PLAN_TTL_SECONDS)
 
 
 class RemediationError(Exception):
     """The request does not fit the remediation's state (409)."""
+
+
+class PlanConflict(RemediationError):
+    """The router is not where the plan (or the change) left it; `diff` says how (409 with the diff)."""
+
+    def __init__(self, message: str, diff: dict[str, Any]):
+        super().__init__(message)
+        self.diff = diff
 
 
 def inventory_facts(sess, site_id: int) -> SiteFacts:
@@ -43,15 +56,25 @@ def inventory_facts(sess, site_id: int) -> SiteFacts:
 
 
 def create(sess, device: Device, open_driver: OpenDriver, *, indices, timeout: int, actor: str,
-           appliance_ip: str | None) -> Remediation:
+           appliance_ip: str | None, plan_ttl: int = PLAN_TTL) -> Remediation:
     with open_driver(device) as drv:
-        config = drv.get_config()
+        outputs = drv.gather()
+        config = drv.parse(outputs)
+    ruleset_json = outputs.get("nft -j list ruleset") if config.platform == "linux" else None
+    try:
+        ruleset_json = ruleset_json if ruleset_json is None or Ruleset.parse(ruleset_json) else None
+    except RulesetError:
+        ruleset_json = None                     # no nft ruleset (iptables only): rendered for a person
     plan = planner.plan(config, inventory_facts(sess, device.site_id), Policy(), indices=indices,
-                        appliance_ip=appliance_ip, ssh_port=(device.ports or {}).get("ssh", 22))
+                        appliance_ip=appliance_ip, ssh_port=(device.ports or {}).get("ssh", 22),
+                        ruleset_json=ruleset_json)
+    plan["live_apply"] = plan["live_apply"] and "nft" in plan
+    plan["expires_at"] = (utcnow() + timedelta(seconds=plan_ttl)).isoformat()
+    changes = plan["removals"] or plan["restrictions"] or plan["helpers"]
     row = Remediation(site_id=device.site_id, device_id=device.id, plan=plan, confirm_timeout_seconds=timeout,
-                      created_by=actor, state="planned" if plan["removals"] else "refused")
-    if not plan["removals"]:
-        row.error = "nothing to remove" + (": every selected forward was refused" if plan["refused"] else "")
+                      created_by=actor, state="planned" if changes else "refused")
+    if not changes:
+        row.error = "nothing to change" + (": every selected forward was refused" if plan["refused"] else "")
     sess.add(row)
     sess.commit()
     return row
@@ -59,6 +82,17 @@ def create(sess, device: Device, open_driver: OpenDriver, *, indices, timeout: i
 
 def _holder(rid: int) -> str:
     return f"remediation:{rid}"
+
+
+def revert_margin(timeout: int) -> int:
+    """Seconds between the close of the confirm window and the router's own timer: a confirmation sent in
+    time reaches the router and disarms the timer before it can fire."""
+    return max(2, min(60, timeout // 5))
+
+
+def _expired(row: Remediation) -> bool:
+    expires = row.plan.get("expires_at")
+    return bool(expires) and utcnow() > datetime.fromisoformat(expires)
 
 
 def apply(db, rid: int, open_driver: OpenDriver, probe: Callable[[dict], dict] | None = None) -> Remediation:
@@ -69,6 +103,10 @@ def apply(db, rid: int, open_driver: OpenDriver, probe: Callable[[dict], dict] |
         if not row.plan["live_apply"]:
             raise RemediationError(f"{row.plan['platform']} plans are rendered for a person to apply; "
                                    "the appliance applies Linux nftables plans itself")
+        if _expired(row):
+            row.state, row.error = "expired", f"the plan expired at {row.plan['expires_at']} UTC; plan again"
+            sess.commit()
+            raise RemediationError(f"remediation {rid}: {row.error}")
         device = sess.get(Device, row.device_id)
         locks.acquire(db, device.id, _holder(rid), row.confirm_timeout_seconds + LOCK_MARGIN)
         row.state, row.verification = "applying", {"applying_in": process_name()}   # see sweep_interrupted
@@ -79,54 +117,68 @@ def apply(db, rid: int, open_driver: OpenDriver, probe: Callable[[dict], dict] |
             sess.rollback()
             row = sess.get(Remediation, rid)
             row.state, row.error = "failed", error_text(exc)[:1000]
+            if isinstance(exc, PlanConflict):
+                row.state, row.verification = "planned", {"conflict": exc.diff}   # nothing was changed
             sess.commit()
             locks.release(db, device.id, _holder(rid))
             raise
         return row
 
 
-def _still_planned(row: Remediation, current_json: str) -> None:
-    """Refuse to apply when the router changed since the plan (a rule gone or different)."""
-    config = parse("linux", {"nft -j list ruleset": current_json})
-    present = {f.source_ref.rule_id for f in config.forwards}
-    missing = [r["rule"] for r in row.plan["removals"] if r["rule"] not in present]
-    if missing:
-        raise RemediationError(f"the router changed since the plan (rules gone: {missing}); plan again")
-
-
 def _apply(sess, row: Remediation, device: Device, open_driver: OpenDriver, probe) -> None:
+    nft = row.plan["nft"]
     with open_driver(device) as drv:
-        backup = nft_live.snapshot(drv)
-        _still_planned(row, backup["json"])
-        row.backup = backup
+        before_json, before = nft_live.read(drv)
+        stale = nft_change.stale_scope(nft, before)
+        if stale:
+            raise PlanConflict("the router changed since the plan where the plan acts: plan again", stale)
+        try:
+            change = nft_change.forward(nft["edits"], before)
+        except nft_change.Conflict as exc:
+            raise PlanConflict(str(exc), exc.diff) from None
+        row.backup = {"json": before_json, "dir": None,
+                      "elsewhere_changed": before.fingerprint() != nft["fingerprint"]}
         sess.commit()                                   # the backup is safe before anything changes
-        nft_live.arm_revert(drv, row.id, backup["text"], row.confirm_timeout_seconds)
-        nft_live.apply_script(drv, row.id, row.plan["commands"])
-        after = drv.run_checked("nft -j list ruleset")
-        problems = _verify(row, backup["json"], after)
+        workdir = row.backup["dir"] = nft_live.make_dir(drv, row.id)
+        flag_modified(row, "backup")
+        sess.commit()
+        no_replace = [e for e in nft["edits"] if e["op"] != "replace"]
+        timer_restore = nft_change.backward(no_replace, nft["chains"], change.expected)
+        nft_live.write_guard(drv, workdir, _guards(nft, before), _helpers(nft), timer_restore.document())
+        armed_at = utcnow()
+        nft_live.arm_revert(drv, workdir, row.id, row.confirm_timeout_seconds + revert_margin(row.confirm_timeout_seconds))
+        nft_live.run_document(drv, workdir, "apply.json", change.document())
+        after_json, after = nft_live.read(drv)
+        problems = nft_change.differences(change.expected, after)
         row.verification = {"read_back": "ok" if not problems else "failed", "problems": problems,
                             "probe": probe(row.plan) if (probe and not problems) else None}
         if problems or _probe_failed(row.verification["probe"]):
-            nft_live.restore(drv, row.id, backup)
-            nft_live.disarm_revert(drv, row.id)
-            raise RemediationError(f"verification failed, previous ruleset restored: {problems or 'probe'}")
+            undo = nft_change.backward(nft["edits"], nft["chains"], after, lenient=True)
+            nft_live.run_document(drv, workdir, "undo.json", undo.document())
+            nft_live.disarm(drv, workdir)
+            raise RemediationError(f"verification failed, this change's rules put back: {problems or 'probe'}")
+        exact = nft_change.backward(nft["edits"], nft["chains"], after)
+        nft_live.replace_restore(drv, workdir, {c: {} for c in nft["chains"]}, _helpers(nft), exact.document())
     row.state = "awaiting_confirmation"
-    row.confirm_deadline = utcnow() + timedelta(seconds=row.confirm_timeout_seconds)
+    row.confirm_deadline = armed_at + timedelta(seconds=row.confirm_timeout_seconds)
     sess.commit()
 
 
-def _verify(row: Remediation, before_json: str, after_json: str) -> list[str]:
-    """The removed rules are gone and every other rule is unchanged."""
-    before = nft_live.normalized(before_json)
-    after = nft_live.normalized(after_json)
-    removed = [json_rule for json_rule in before if json_rule not in after]
-    problems = []
-    if len(removed) != len(row.plan["removals"]):
-        problems.append(f"{len(removed)} rule(s) changed, {len(row.plan['removals'])} planned")
-    extra = [r for r in after if r not in before]
-    if extra:
-        problems.append(f"{len(extra)} unexpected new object(s) after apply")
-    return problems
+def _guards(nft: dict[str, Any], before: Ruleset) -> dict[str, dict[str, Any]]:
+    """Per touched chain: the handles the apply changes (left out of the timer's comparison) and those it
+    deletes (gone when the timer fires, or the change never landed)."""
+    guards: dict[str, dict[str, Any]] = {c: {"filter": [], "absent": []} for c in nft["chains"]}
+    for edit in nft["edits"]:
+        if "rule" in edit:
+            handle = before.find({"rule": edit["rule"]})[0].handle
+            guards[chain_of(edit["rule"])]["filter"].append(handle)
+            if edit["op"] == "delete":
+                guards[chain_of(edit["rule"])]["absent"].append(handle)
+    return guards
+
+
+def _helpers(nft: dict[str, Any]) -> list[dict[str, Any]]:
+    return [e["object"]["ct helper"] for e in nft["edits"] if e["op"] == "delete_object"]
 
 
 def _probe_failed(result: dict | None) -> bool:
@@ -134,34 +186,75 @@ def _probe_failed(result: dict | None) -> bool:
 
 
 def confirm(db, rid: int, open_driver: OpenDriver) -> Remediation:
+    """Keep the change, if and only if the router's timer is proven disarmed and the change is still there;
+    otherwise the remediation is `reverted`, with the reason, and the router holds this change's rules again."""
     with db.session() as sess:
         row = sess.get(Remediation, rid)
         if row.state != "awaiting_confirmation":
             raise RemediationError(f"remediation {rid} is {row.state}; nothing awaits confirmation")
+        late = utcnow() >= row.confirm_deadline
+    if late:
+        return _undo(db, rid, open_driver, "reverted", "the confirmation arrived after the confirm window closed "
+                     f"({row.confirm_deadline:%Y-%m-%d %H:%M:%S} UTC); the change was undone", automatic=True)
+    with db.session() as sess:
+        row = sess.get(Remediation, rid)
         device = sess.get(Device, row.device_id)
         with open_driver(device) as drv:
-            nft_live.disarm_revert(drv, rid)
-            nft_live.cleanup(drv, rid)
+            timer = nft_live.disarm(drv, row.backup["dir"])
+            _json, now = nft_live.read(drv)
+        row.verification = {**row.verification, "confirm_timer": timer}
+        sess.commit()
+        if timer["fired"]:
+            reason = f"the router's own timer fired before the confirmation reached it ({timer['timer_state']})"
+        else:
+            undone = nft_change.undone(row.plan["nft"]["edits"], now)
+            reason = f"the change is no longer on the router: {'; '.join(undone)}" if undone else ""
+        if reason:
+            return _undo(db, rid, open_driver, "reverted", reason, automatic=True, disarmed=True)
+        with open_driver(device) as drv:
+            nft_live.cleanup(drv, row.backup["dir"])
+        row.backup = {**row.backup, "dir": None}      # a later rollback works from the plan and a new directory
         row.state = "confirmed"
         sess.commit()
         locks.release(db, device.id, _holder(rid))
         return row
 
 
-def rollback(db, rid: int, open_driver: OpenDriver, reason: str = "rolled back on request") -> Remediation:
+def rollback(db, rid: int, open_driver: OpenDriver, reason: str = "rolled back on request",
+             automatic: bool = False) -> Remediation:
+    return _undo(db, rid, open_driver, "rolled_back", reason, automatic=automatic)
+
+
+def _undo(db, rid: int, open_driver: OpenDriver, state: str, reason: str, *, automatic: bool,
+          disarmed: bool = False) -> Remediation:
+    """Put back exactly what this change took away, where it was, leaving later changes alone. A conflict
+    (its place gone, a restricted rule changed by hand) refuses a requested rollback with the diff; the
+    automatic revert restores what it can and says what it could not."""
     with db.session() as sess:
         row = sess.get(Remediation, rid)
         if row.state not in ("awaiting_confirmation", "confirmed"):
             raise RemediationError(f"remediation {rid} is {row.state}; only an applied change can be rolled back")
         device = sess.get(Device, row.device_id)
+        nft, workdir = row.plan["nft"], row.backup.get("dir")
         with open_driver(device) as drv:
-            nft_live.restore(drv, rid, row.backup)
-            nft_live.disarm_revert(drv, rid)
-            restored = drv.run_checked("nft -j list ruleset")
-            nft_live.cleanup(drv, rid)
-        exact = nft_live.normalized(restored) == nft_live.normalized(row.backup["json"])
-        row.verification = {**row.verification, "rollback_exact": exact}
-        row.state, row.error = "rolled_back", reason
+            timer = None
+            if row.state == "awaiting_confirmation" and not disarmed:
+                timer = nft_live.disarm(drv, workdir)
+            _json, current = nft_live.read(drv)
+            undo = nft_change.backward(nft["edits"], nft["chains"], current, lenient=automatic)
+            if undo.conflicts and not automatic:
+                raise PlanConflict("the router changed since this change in a way that conflicts with undoing it: "
+                                   + "; ".join(undo.conflicts), {"conflicts": undo.conflicts, "notes": undo.notes})
+            if undo.commands:
+                workdir = workdir or nft_live.make_dir(drv, rid)
+                nft_live.run_document(drv, workdir, "rollback.json", undo.document())
+            _json, restored = nft_live.read(drv)
+            nft_live.cleanup(drv, workdir)
+        problems = nft_change.differences(undo.expected, restored)
+        exact = not (problems or undo.conflicts or undo.guesses)
+        row.verification = {**row.verification, "rollback_exact": exact, "rollback_problems": problems,
+                            "rollback_conflicts": undo.conflicts, "rollback_notes": undo.notes + undo.guesses} | ({"rollback_timer": timer} if timer else {})
+        row.state, row.error = state, reason
         sess.commit()
         locks.release(db, device.id, _holder(rid))
         return row
@@ -193,6 +286,8 @@ def _interrupted(row: Remediation, locked_until) -> str:
                 "server (a rotated secret may not be stored): check the server" + until)
     if not row.backup:
         return "interrupted: the appliance stopped before the router was changed" + until
+    margin = revert_margin(row.confirm_timeout_seconds)
     return (f"interrupted: the appliance stopped during the change; if it reached the router, the router's own "
-            f"timer restores the ruleset saved before it, about {row.confirm_timeout_seconds} s after the apply began: "
+            f"timer puts back the rules this change removed (only those, and only while their chains are as the "
+            f"change left them) {row.confirm_timeout_seconds} s after the apply began, plus a {margin} s margin: "
             "check the router before planning again" + until)

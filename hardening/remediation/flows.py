@@ -18,14 +18,14 @@ STEPS = ("apply", "confirm", "rollback")
 
 
 def plan(sess, device: Device, access: DeviceAccess, *, indices, timeout: int, actor: str,
-         appliance_ip: str | None) -> Remediation:
+         appliance_ip: str | None, settings=None, plan_ttl: int = engine.PLAN_TTL) -> Remediation:
     """Read the device now and plan (nothing is written to it)."""
     if device.kind not in KINDS:
         raise ValueError(f"remediation plans are for {' and '.join(KINDS)} devices, not {device.kind}")
     if device.kind == "allworx_server":
-        return allworx.create(sess, device, access.driver, timeout=timeout, actor=actor)
+        return allworx.create(sess, device, access.driver, timeout=timeout, actor=actor, settings=settings)
     return engine.create(sess, device, access.open, indices=indices, timeout=timeout, actor=actor,
-                         appliance_ip=appliance_ip)
+                         appliance_ip=appliance_ip, plan_ttl=plan_ttl)
 
 
 def step(db, rid: int, name: str, access: DeviceAccess) -> tuple[Remediation, dict[str, str]]:
@@ -44,11 +44,12 @@ def step(db, rid: int, name: str, access: DeviceAccess) -> tuple[Remediation, di
 
 
 def rollback(db, rid: int, access: DeviceAccess, reason: str) -> Remediation:
+    """The automatic revert (the deadline sweep): a router's change restores what it can even on conflict."""
     with db.session() as sess:
         kind = (sess.get(Remediation, rid).plan or {}).get("kind")
     if kind == "allworx":
         return allworx.rollback(db, rid, access.driver, access.box, reason)
-    return engine.rollback(db, rid, access.open, reason)
+    return engine.rollback(db, rid, access.open, reason, automatic=True)
 
 
 def sweep_deadlines(db, access: DeviceAccess, now=None) -> list[int]:

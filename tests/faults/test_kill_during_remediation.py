@@ -176,7 +176,7 @@ def test_sigkill_during_apply_leaves_router_whole_and_row_honest(appliance, rout
         assert row["state"] == "failed", row
         assert row["error"].startswith("interrupted: the appliance stopped"), row["error"]
         if backup:
-            assert "router's own timer restores the ruleset saved before it" in row["error"]
+            assert "router's own timer puts back the rules this change removed" in row["error"]
             assert f"{CONFIRM_TIMEOUT} s after the apply began" in row["error"]
         else:
             assert "before the router was changed" in row["error"]

@@ -157,8 +157,9 @@ def test_hand_written_udp_interface_one_to_one_and_network():
         ("static_pat", "tcp", "203.0.113.5", None, "8443", "10.20.0.5", "443", True, 21,
          "tcp 10.20.0.5:443"),
     ]
-    assert [(w.line, w.message) for w in cfg.warnings] == [
-        (21, "unknown static NAT option 'bogus-option'"), (23, "unrecognised ip nat line")]
+    assert cfg.warnings == []
+    assert [(u.line, u.construct, u.reason) for u in cfg.unparsed] == [       # never a silent pass: checks error
+        (21, "nat", "unknown static NAT option 'bogus-option'"), (23, "nat", "not an ip nat statement this parser knows")]
     assert cfg.sip_alg.enabled is False and cfg.sip_alg.source_ref.line == 24
     assert cfg.hostname == "edge1"
     assert [vlan_view(v) for v in cfg.vlans] == [
@@ -235,3 +236,35 @@ def test_sniff_prefers_ios_for_ios_samples():
                  "show_interfaces_switchport_voice_vlan_ntc.txt"):
         assert detect_platform(read_sample(P, name))[0] == "cisco_ios"
     assert cisco_ios.sniff("hello world") == 0.0
+
+
+@pytest.mark.parametrize("line, construct", [
+    ("ip zq9x inside source static tcp 10.66.0.13 995 interface GigabitEthernet0/1 995", "nat"),
+    ("zq9x nat inside source static tcp 10.66.0.13 995 interface GigabitEthernet0/1 995", "nat"),
+    ("ip nat inside source static zq9x 10.66.0.13 995 interface GigabitEthernet0/1 995", "nat"),
+    ("ip nat inside source static tcp zq9x 995 interface GigabitEthernet0/1 995", "nat"),
+    ("ip nat inside source static tcp 10.66.0.13 995 inte", "nat"),
+])
+def test_a_damaged_static_nat_line_is_unparsed_not_dropped(line, construct):
+    """From the never-silent-pass property test: each of these turned AWX-SRV-002 from fail into pass."""
+    cfg = cisco_ios.parse({"show running-config": f"hostname r\n!\n{line}\n"})
+    assert cfg.forwards == []
+    assert [(u.line, u.construct, u.text) for u in cfg.unparsed] == [(3, construct, line)]
+
+
+@pytest.mark.parametrize("row", [
+    "tcp 100.95.3.180:zq9x     192.168.1.12:80       ---                   ---",
+    "--- 10.9.0.0     zq9x     ---        ---",
+    "zq9x 100.95.3.180:8080     192.168.1.12:80       ---                   ---",
+    "tcp 100.95.3.180:8080     192.168.1",
+])
+def test_a_damaged_static_translation_row_is_unparsed(row):
+    text = "Pro Inside global      Inside local          Outside local         Outside global\n" + row + "\n"
+    cfg = cisco_ios.parse({"show ip nat translations": text})
+    assert cfg.forwards == []
+    assert [(u.line, u.construct) for u in cfg.unparsed] == [(2, "nat")]
+
+
+def test_a_damaged_interface_nat_role_is_unparsed():
+    cfg = cisco_ios.parse({"show running-config": "interface Gi0/1\n ip nat zq9x\n!\n"})
+    assert [(u.line, u.construct) for u in cfg.unparsed] == [(2, "interface")]

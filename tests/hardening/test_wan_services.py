@@ -222,9 +222,14 @@ def test_allow_listed_dangerous_forward_is_expected_with_advice():
 
 
 def test_default_plan_keeps_the_rtp_forward_a_required_rtp_needs():
+    """SIP calls carry their voice over RTP (issue 14): with only sip required the RTP forward is still never
+    removed; with no service required it is."""
     config, facts = _lab(["sip"])
     rtp = _index(config, "fwd-pbx-rtp-range")
-    assert rtp in {r["index"] for r in planner.plan(config, facts, Policy())["removals"]}     # not required: removed
+    plan = planner.plan(config, facts, Policy())
+    assert rtp not in {r["index"] for r in plan["removals"]}
+    config, facts = _lab([])
+    assert rtp in {r["index"] for r in planner.plan(config, facts, Policy())["removals"]}     # not needed: removed
     config, facts = _lab(["sip", "rtp"])
     plan = planner.plan(config, facts, Policy())
     assert rtp not in {r["index"] for r in plan["removals"]}

@@ -117,12 +117,16 @@ EOF
 
 start_sshd() {
   # ip netns exec gives a private mount namespace; unshare --uts a private hostname;
-  # a tmpfs on /run provides sshd's privsep dir without touching the host's /run.
+  # a tmpfs on /run provides sshd's privsep dir without touching the host's /run, and one on /tmp
+  # gives the router its own /tmp (a remediation's files are never another lab's or the host's);
+  # the lab's run dir (keys, config, PidFile) is carried over into it by a bind mount.
   setsid ip netns exec $RTR unshare --uts sh -c "hostname lab-rtr$ID &&
     mount --bind '$RUN/passwd' /etc/passwd && mount --bind '$RUN/shadow' /etc/shadow &&
     mount --bind '$RUN/group' /etc/group &&
     { [ ! -d /etc/sudoers.d ] || mount --bind '$RUN/sudoers.d' /etc/sudoers.d; } &&
-    mount -t tmpfs lab-run /run && mkdir -m 755 /run/sshd &&
+    mount -t tmpfs lab-run /run && mkdir -m 755 /run/sshd && mkdir /run/lab-dir &&
+    mount --bind '$RUN' /run/lab-dir && mount -t tmpfs -o mode=1777 lab-tmp /tmp &&
+    mkdir -p '$RUN' && mount --bind /run/lab-dir '$RUN' &&
     /usr/sbin/sshd -t -f '$RUN/sshd_config' &&
     exec /usr/sbin/sshd -D -e -f '$RUN/sshd_config'" >> "$RUN/sshd.log" 2>&1 < /dev/null &
 }

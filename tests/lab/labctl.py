@@ -6,7 +6,7 @@ and builds a NetmikoRouterDriver for the lab router.
 
 A network namespace shares the host's process table, so a Lab never stops processes by name
 pattern: it stops one PID at a time, found from a PID file (the sshd's own PidFile in the lab's
-run dir, the revert timer's PID file that nft_live.arm_revert writes) or from the parent links
+run dir, the revert timer's PID file that nft_live.arm_revert writes in the router's own /tmp) or from the parent links
 under /proc, and only after checking that the PID is still that process (its program or command
 line) and lives in this lab's router namespace. The signal goes through a pidfd, so a PID that
 is reused between the check and the kill is never hit.
@@ -31,7 +31,6 @@ from typing import Any, Callable, Iterator
 
 from device_drivers.hostkeys import pin_from_openssh
 from device_drivers.routers import NetmikoRouterDriver, Timeouts
-from hardening.remediation import nft_live
 from tests.lab.netns import netns
 
 LAB_SH = Path(__file__).with_name("lab.sh")
@@ -305,18 +304,24 @@ class Lab:
             time.sleep(0.005)
         return killed
 
-    @staticmethod
-    def revert_pid_file(rid: int) -> Path:
-        """Where nft_live.arm_revert leaves the PID of remediation `rid`'s timer (the router's /tmp is the host's)."""
-        return Path(nft_live._paths(rid)["pid"])
+    def router_tmp(self) -> Path:
+        """The router's own /tmp (a tmpfs in its sshd's mount namespace), seen from the host."""
+        return Path(f"/proc/{self.sshd_pid()}/root/tmp")
+
+    def remediation_dirs(self, rid: int) -> list[Path]:
+        """Remediation `rid`'s work directories (mktemp -d) in this router's /tmp."""
+        return sorted(self.router_tmp().glob(f"awxh-remediation-{int(rid)}.*"))
+
+    def revert_pid_file(self, rid: int) -> "_RemediationFile":
+        """Where remediation `rid`'s timer PID is, looked up each time it is read (the directory is made at apply)."""
+        return _RemediationFile(self, rid, "revert.pid")
 
     def is_revert_timer(self, pid: int, rid: int, anywhere: bool = False) -> bool:
-        """Whether `pid` is remediation `rid`'s router-side revert timer (sh -c 'sleep N; nft -f <backup>'),
+        """Whether `pid` is remediation `rid`'s router-side revert timer (sh <its dir>/revert.sh),
         running in this lab's router (in any namespace with anywhere=True)."""
         argv = _cmdline(pid)
-        backup = re.escape(nft_live._paths(rid)["backup"])
-        return (len(argv) == 3 and os.path.basename(argv[0]) == "sh" and argv[1] == "-c"
-                and re.fullmatch(rf"sleep [0-9]+; nft -f {backup}", argv[2]) is not None
+        script = rf"/tmp/awxh-remediation-{int(rid)}\.[A-Za-z0-9]{{10}}/revert\.sh"
+        return (len(argv) == 2 and os.path.basename(argv[0]) == "sh" and re.fullmatch(script, argv[1]) is not None
                 and (anywhere or self.in_router_ns(pid)))
 
     def revert_timer_pid(self, rid: int, anywhere: bool = False) -> int | None:
@@ -335,14 +340,30 @@ class Lab:
         return None
 
     def remove_remediation_files(self, rid: int) -> None:
-        """Delete remediation `rid`'s files from the router's /tmp, unless another lab's timer still
-        needs them (the same id in a concurrent run)."""
-        pid = self.revert_timer_pid(rid, anywhere=True)
-        if pid is not None and not self.in_router_ns(pid):
-            return
-        for path in nft_live._paths(rid).values():
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(path)
+        """Delete remediation `rid`'s directories from this router's /tmp (no other lab sees them)."""
+        for path in self.remediation_dirs(rid):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+@dataclass
+class _RemediationFile:
+    """A file in a remediation's router-side directory, found anew on every call (like a Path for reading)."""
+    lab: Lab
+    rid: int
+    name: str
+
+    def _path(self) -> Path | None:
+        found = [d / self.name for d in self.lab.remediation_dirs(self.rid) if (d / self.name).exists()]
+        return found[-1] if found else None
+
+    def exists(self) -> bool:
+        return self._path() is not None
+
+    def read_text(self) -> str:
+        path = self._path()
+        if path is None:
+            raise FileNotFoundError(f"no {self.name} of remediation {self.rid} in the router's /tmp")
+        return path.read_text()
 
 
 def start_lab(lab_id: str | None = None) -> Lab:

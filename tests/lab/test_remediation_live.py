@@ -33,10 +33,15 @@ def lab_site(app, client, auth, lab):
     for rid in rids:
         lab.stop_revert_timer(rid)
         lab.remove_remediation_files(rid)
+    restore_ruleset(lab, before_json, before_text)
+
+
+def restore_ruleset(lab, before_json: str, before_text: str) -> None:
+    """Put the lab router's ruleset back as a test found it (from the host, not through the appliance)."""
     if nft_live.normalized(lab.rtr_sh("nft -j list ruleset")) != nft_live.normalized(before_json):
-        with lab.netns(lab.app), lab.router(host_key_pin=lab.host_key_pin()) as drv:
-            nft_live.restore(drv, 0, {"text": before_text})
-            nft_live.cleanup(drv, 0)
+        path = lab.run_dir / "test-restore.nft"
+        path.write_text("flush ruleset\n" + before_text)
+        lab.rtr_sh(f"nft -f {path}")
     lab.flush_conntrack()
 
 
@@ -94,7 +99,7 @@ def test_verify_plan_apply_rollback_confirm(app, client, auth, lab, lab_site):
     while time.monotonic() < deadline and lab.is_revert_timer(timer, again["id"]):
         time.sleep(0.05)
     assert not lab.is_revert_timer(timer, again["id"])                   # its timer is gone
-    assert f"awxh-remediation-{again['id']}." not in lab.rtr_sh("ls /tmp")  # and its files
+    assert lab.remediation_dirs(again["id"]) == []                        # and its files, in the router's /tmp
     assert _reachable(lab)["tcp/8080"] is False
 
 
@@ -111,17 +116,18 @@ def test_allow_listed_forward_is_refused(client, auth, lab, lab_site):
 def _engine_apply(app, lab, rid):
     """Apply through the engine with the SSH session killed just before the atomic apply."""
     box = app.extensions["secret_box"]
-    real = nft_live.apply_script
+    real = nft_live.run_document
 
-    def kill_then_call(drv, *args, **kwargs):
-        assert lab.kill_ssh_sessions()          # the lab sshd's own session processes, by PID
-        return real(drv, *args, **kwargs)
-    nft_live.apply_script = kill_then_call
+    def kill_then_call(drv, workdir, name, document):
+        if name == "apply.json":
+            assert lab.kill_ssh_sessions()          # the lab sshd's own session processes, by PID
+        return real(drv, workdir, name, document)
+    nft_live.run_document = kill_then_call
     try:
         with lab.netns(lab.app), pytest.raises(Exception):
             engine.apply(app.extensions["db"], rid, DeviceAccess(box, egress_allowed=None).open)
     finally:
-        nft_live.apply_script = real
+        nft_live.run_document = real
 
 
 def test_session_killed_before_apply_leaves_router_unchanged(app, client, auth, lab, lab_site):
@@ -152,17 +158,18 @@ def test_session_killed_after_apply_is_reverted_by_the_router_itself(app, client
 
 def _engine_apply_after(app, lab, rid):
     box = app.extensions["secret_box"]
-    real = nft_live.apply_script
+    real = nft_live.run_document
 
-    def apply_then_drop(drv, *args, **kwargs):
-        real(drv, *args, **kwargs)
-        assert lab.kill_ssh_sessions()
-    nft_live.apply_script = apply_then_drop
+    def apply_then_drop(drv, workdir, name, document):
+        real(drv, workdir, name, document)
+        if name == "apply.json":
+            assert lab.kill_ssh_sessions()
+    nft_live.run_document = apply_then_drop
     try:
         with lab.netns(lab.app), pytest.raises(Exception):
             engine.apply(app.extensions["db"], rid, DeviceAccess(box, egress_allowed=None).open)
     finally:
-        nft_live.apply_script = real
+        nft_live.run_document = real
 
 
 def test_changed_host_key_is_refused(app, client, auth, lab, lab_site):
@@ -175,6 +182,9 @@ def test_changed_host_key_is_refused(app, client, auth, lab, lab_site):
     with app.extensions["db"].session() as sess:
         device = sess.get(Device, router["id"])
         assert device.ssh_host_key_presented and device.ssh_host_key_presented != device.ssh_host_key
-    accepted = client.post(f"/api/v1/devices/{router['id']}/host-key/accept", headers=auth("admin"))
+        presented = device.ssh_host_key_presented["sha256"]
+    assert presented == lab.host_key_pin()["sha256"]                  # the key checked on the router itself
+    accepted = client.post(f"/api/v1/devices/{router['id']}/host-key/accept", json={"sha256": presented},
+                           headers=auth("admin"))
     assert accepted.status_code == 200
     assert _post(client, lab, "/api/v1/remediations", h, {"device_id": router["id"]}).status_code == 201

@@ -373,8 +373,6 @@ def _nft_table_renamed(name: str) -> str:
     return json.dumps(data)
 
 
-@pytest.mark.xfail(strict=True, reason="nftables.py copies table/chain names matched by \\S+ into the nft -f "
-                   "script; a name holding ';' or '#' must be refused (see the h2 report)")
 def test_nft_table_name_with_separators_is_refused():
     config = parse("linux", {"nft -j list ruleset": _nft_table_renamed("x;flush")})
     [victim] = [f for f in config.forwards if f.source_ref.rule_id.endswith("handle 6")]
