@@ -13,11 +13,13 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 
-from firewall.model import FeatureState, PortForward, PortRange, RouterConfig, SourceRef, Unparsed
+from firewall.model import FeatureState, Interface, PortForward, PortRange, RouterConfig, SourceRef, Unparsed
 from firewall.parsers._fields import NatMatch, first_address, split_target, try_ports, warn
 
 _MAX_DEPTH = 16
 _BUILTIN = {"PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"}      # iptables' own chains
+# OpenWrt device names of the WAN network (DSA port `wan`, PPPoE session `pppoe-wan`): the zone holding one faces out
+_WAN_DEVICES = {"wan", "wan6", "pppoe-wan", "pppoe-wan6"}
 
 
 @dataclass
@@ -74,6 +76,37 @@ def collect(chains: dict[tuple[str, str, str], NftChain], cfg: RouterConfig, com
     for chain in chains.values():
         if chain.hook == "forward" and chain.type in ("filter", ""):
             walker.walk(chain, NatMatch(), (chain.name,), nat=False)
+
+
+def fw4_zones(chains: dict[tuple[str, str, str], NftChain], cfg: RouterConfig) -> None:
+    """OpenWrt fw4 (`table inet fw4`): its zones as 'zone:<name>' interfaces, as the UCI reader gives them.
+
+    A zone is the dstnat_<zone> chain the `dstnat` chain jumps to for its devices; it faces the internet
+    when its srcnat_<zone> chain masquerades, it is named wan/wan6 or holds a WAN device, else it is inside.
+    A redirect in dstnat_<zone> is then bound to that zone. With no zone seen to face out the roles are not
+    trusted (the WAN side is unknown) and forwards stay bound to their devices (internet-facing)."""
+    fw4 = {name: chain for (family, table, name), chain in chains.items() if (family, table) == ("inet", "fw4")}
+    devices: dict[str, list[str]] = {}
+    for rule in fw4["dstnat"].rules if "dstnat" in fw4 else []:
+        for match, action, target in rule.alternatives():
+            if action == "jump" and target.startswith("dstnat_"):
+                devices.setdefault(target.removeprefix("dstnat_"), []).extend((match.iif or "").split(","))
+    roles = {zone: "wan" if _faces_out(zone, names, fw4.get(f"srcnat_{zone}")) else "lan"
+             for zone, names in devices.items()}
+    if "wan" not in roles.values():
+        return
+    for zone, role in roles.items():
+        cfg.interfaces.append(Interface(f"zone:{zone}", role=role, description=f"OpenWrt fw4 zone {zone} "
+                                        f"({', '.join(d for d in devices[zone] if d) or 'no devices'})"))
+    for fwd in cfg.forwards:
+        family, table, chain = (fwd.source_ref.rule_id.split() + ["", "", ""])[:3]
+        if (family, table) == ("inet", "fw4") and chain.removeprefix("dstnat_") in roles:
+            fwd.external_if = f"zone:{chain.removeprefix('dstnat_')}"
+
+
+def _faces_out(zone: str, devices: list[str], srcnat: NftChain | None) -> bool:
+    masq = srcnat is not None and any(rule.action == "masquerade" for rule in srcnat.rules)
+    return masq or zone in ("wan", "wan6") or any(d.lstrip("!") in _WAN_DEVICES for d in devices)
 
 
 def split_sources(fwd: PortForward) -> PortForward:
@@ -146,16 +179,53 @@ class _Walker:
         for host in (match.daddr or "").split(","):
             if ":" not in host or host.startswith("!"):
                 continue
-            fwd = match.forward(host, None, rule.ref, "ipv6_pinhole")
+            fwd = match.forward(host.removesuffix("/128"), None, rule.ref, "ipv6_pinhole")
             fwd.external_ip = None
             self.cfg.forwards.append(split_sources(fwd))
 
 
-def sip_helper_state(helpers: list[tuple[str, SourceRef]], xt_ct: bool) -> FeatureState:
-    """SIP ALG from the ruleset's `ct helper` objects (type "sip" = on)."""
-    for name, ref in helpers:
-        return FeatureState(True, f"nftables ct helper {name!r} of type sip", ref)
+@dataclass
+class HelperUse:
+    """A `ct helper set` statement: the helper object names it can assign (None = not a plain name)."""
+    family: str
+    table: str
+    names: list[str] | None
+    ref: SourceRef
+
+
+HelperObjects = dict[tuple[str, str, str], tuple[str, SourceRef]]     # (family, table, name) -> (type, where)
+
+
+def sip_helper_state(objects: HelperObjects, uses: list[HelperUse], cfg: RouterConfig, command: str,
+                     xt_ct: bool = False, includes: list[str] | None = None) -> FeatureState:
+    """SIP ALG from the `ct helper set` rules resolved to their table's `ct helper` objects (type "sip" = on).
+
+    An object alone does nothing (kernels since 4.7 attach helpers only by explicit rule); a rule naming
+    no object here is an Unparsed "helper" item; an unread include can define and assign one."""
+    on, unresolved = None, 0
+    for use in uses:
+        for name in use.names if use.names is not None else []:
+            found = objects.get((use.family, use.table, name))
+            if found and found[0] == "sip" and on is None:
+                where = f" (object at line {found[1].line})" if found[1].line else ""
+                on = FeatureState(True, f"rule assigns nftables ct helper {name!r} of type sip{where}", use.ref)
+        missing = (["ct helper set: which helper it assigns is not readable (a map or expression)"]
+                   if use.names is None else
+                   [f"ct helper set {n!r}: no ct helper object {n!r} in table {use.family} {use.table} of this input"
+                    for n in use.names if (use.family, use.table, n) not in objects])
+        unresolved += len(missing)
+        cfg.unparsed += [Unparsed(command, use.ref.line, use.ref.text, "helper", why) for why in missing]
+    if on is not None:
+        return on
     if xt_ct:
         return FeatureState(None, "iptables-nft CT target present: helpers only readable with iptables-save")
+    if includes:
+        return FeatureState(None, f"include {includes[0]!r} was not read: it can define and assign a ct helper")
+    if unresolved:
+        return FeatureState(None, f"{unresolved} ct helper set statement(s) name no helper object of this input")
+    unused = sorted(name for (_, _, name), (kind, _) in objects.items() if kind == "sip")
+    if unused:
+        return FeatureState(False, f"ct helper object(s) {', '.join(unused)} of type sip defined but no rule "
+                                   "assigns them (kernels since 4.7 attach helpers only by explicit rule)")
     return FeatureState(False, "no ct helper of type sip in the nftables ruleset "
                                "(kernels since 4.7 attach helpers only by explicit rule)")

@@ -37,10 +37,10 @@ def kind_of(command: str, text: str) -> str:
     cmd = " ".join(command.split())
     if cmd.startswith("nft"):
         return "nft_json" if " -j" in f" {cmd}" or "--json" in cmd else "nft_text"
-    if cmd.startswith(("iptables-save", "iptables-legacy-save", "iptables-nft-save")) or \
-            re.match(r"iptables\S* .*-S\b", cmd):
+    if cmd.startswith(("iptables-save", "iptables-legacy-save", "iptables-nft-save", "ip6tables-save",
+                       "ip6tables-legacy-save", "ip6tables-nft-save")) or re.match(r"ip6?tables\S* .*-S\b", cmd):
         return "iptables_save"
-    if cmd.startswith("iptables"):
+    if cmd.startswith(("iptables", "ip6tables")):
         return "iptables_list"
     if cmd.startswith("ip "):
         return "ip_json" if re.search(r"\s-j(son)?\b", cmd) else "ip_text"

@@ -16,14 +16,14 @@ from typing import Any
 
 from firewall.model import ParseError, RouterConfig, SourceRef
 from firewall.parsers._fields import warn
-from firewall.parsers._netfilter import NftChain, collect, sip_helper_state
+from firewall.parsers._netfilter import HelperObjects, HelperUse, NftChain, collect, fw4_zones, sip_helper_state
 from firewall.parsers._nft_expr import Match, NamedSet, Sets, Stmt, rule_of
 from firewall.parsers._text import numbered_lines
 
 _QUIET = {"counter", "log", "limit", "ct helper", "mangle", "notrack", "quota", "flow", "set", "ct count",
           "masquerade", "snat", "tproxy", "synproxy", "reject", "queue", "secmark", "dup", "fwd", "xt"}
 _VERDICTS = {"accept": "accept", "drop": "stop", "return": "stop", "continue": "other", "reject": "stop",
-             "queue": "stop", "redirect": "redirect"}
+             "queue": "stop", "redirect": "redirect", "masquerade": "masquerade"}
 
 
 def _decode(text: str, command: str, cfg: RouterConfig) -> list[dict[str, Any]]:
@@ -154,12 +154,31 @@ def _named(obj: dict[str, Any], kind: str) -> NamedSet:
     return NamedSet([(_tuple(e), ()) for e in elems], why)
 
 
+def _helper_uses(obj: dict[str, Any], key: tuple[str, str, str], ref: SourceRef, sets: Sets) -> list[HelperUse]:
+    """A rule's {"ct helper": NAME} statements (or a map of names) as the helper names they assign."""
+    uses = []
+    for expr in obj.get("expr") or []:
+        value = expr.get("ct helper", None) if isinstance(expr, dict) else None
+        if value is None:
+            continue
+        names: list[str] | None = [value] if isinstance(value, str) and not value.startswith("@") else None
+        data = value.get("map", {}).get("data") if isinstance(value, dict) and isinstance(value.get("map"), dict) else None
+        pairs = _pairs(data) if data is not None else None
+        if isinstance(pairs, str):
+            named = sets.get(pairs.lstrip("@"))
+            pairs = named.elements if named else None
+        if pairs:
+            names = [d[0] for _, d in pairs if d]
+        uses.append(HelperUse(key[0], key[1], names, ref))
+    return uses
+
+
 def parse_json(text: str, command: str = "nft -j list ruleset") -> RouterConfig:
     """Parse `nft -j list ruleset` output into forwards, pinholes and the SIP ALG state."""
     cfg = RouterConfig(platform="linux", commands=[command])
     chains: dict[tuple[str, str, str], NftChain] = {}
     sets: dict[tuple[str, str], Sets] = {}
-    helpers: list[tuple[str, SourceRef]] = []
+    helpers: HelperObjects = {}
     rules: list[tuple[int, dict[str, Any]]] = []
     for index, item in enumerate(_decode(text, command, cfg)):
         kind, obj = next(iter(item.items()))
@@ -176,16 +195,19 @@ def parse_json(text: str, command: str = "nft -j list ruleset") -> RouterConfig:
         elif kind == "element" and isinstance(obj.get("elem"), list):
             named = sets.setdefault(table, {}).setdefault(str(obj.get("name")), NamedSet([]))
             named.elements = (named.elements or []) + [(_tuple(e), ()) for e in obj["elem"]]
-        elif kind == "ct helper" and obj.get("type") == "sip":
+        elif kind == "ct helper":
             rule_id = f"{obj.get('family')} {obj.get('table')} ct helper {obj.get('name')} handle {obj.get('handle')}"
-            helpers.append((str(obj.get("name")), SourceRef(command, None, None, rule_id, json.dumps(obj))))
-    xt_ct = False
+            helpers[(*table, str(obj.get("name")))] = (str(obj.get("type")), SourceRef(command, None, None, rule_id,
+                                                                                     json.dumps(obj)))
+    xt_ct, uses = False, []
     for index, obj in rules:
         key, rule = _rule(obj, command, sets.get((str(obj.get("family")), str(obj.get("table"))), {}))
+        uses += _helper_uses(obj, key, rule.ref, sets.get(key[:2], {}))
         xt_ct = xt_ct or '"xt":{"type":"target","name":"CT"}' in rule.ref.text
         if key not in chains:
             raise ParseError(f"{command}: $.nftables[{index}] is a rule of undeclared chain {key}")
         chains[key].rules.append(rule)
     collect(chains, cfg, command)
-    cfg.sip_alg = sip_helper_state(helpers, xt_ct)
+    fw4_zones(chains, cfg)
+    cfg.sip_alg = sip_helper_state(helpers, uses, cfg, command, xt_ct)
     return cfg

@@ -14,14 +14,18 @@ import re
 
 from firewall.model import ParseError, RouterConfig, SourceRef, Unparsed
 from firewall.parsers._fields import warn
-from firewall.parsers._netfilter import NftChain, collect, sip_helper_state
+from firewall.parsers._netfilter import HelperObjects, HelperUse, NftChain, collect, fw4_zones, sip_helper_state
 from firewall.parsers._nft_expr import NamedSet, Sets, rule_of
-from firewall.parsers._nft_words import elements, read_words, split_top
+from firewall.parsers._nft_words import elements, key_at, read_words, split_top
 from firewall.parsers._text import numbered_lines
 
 FAMILIES = ("ip", "ip6", "inet", "arp", "bridge", "netdev")
 _OBJECTS = r"(?:chain|set|map|flowtable|counter|quota|limit|secmark|synproxy|tunnel|meter|ct\s+(?:helper|timeout|expectation))"
-_OPENER = re.compile(rf"^(?:(?:add|create)\s+)?(?:table(?:\s+(?:{'|'.join(FAMILIES)}))?\s+\S+|{_OBJECTS}\s+\S+)\s*\{{$")
+_BLOCK_HEAD = rf"^(?:(?:add|create)\s+)?(?:table(?:\s+(?:{'|'.join(FAMILIES)}))?\s+\S+|{_OBJECTS}\s+\S+)\s*\{{"
+_OPENER = re.compile(_BLOCK_HEAD + "$")
+# A block's head with more on its line (`chain x { type nat hook prerouting priority 0;`): a newline
+# there ends a statement, so the rest is read as statements of the block, never glued to the next line.
+_HEAD = re.compile(_BLOCK_HEAD)
 _HANDLE = re.compile(r"#\s*handle\s+(\d+)\s*$")
 _VARIABLE = re.compile(r"\$([A-Za-z_][\w-]*)")
 _PLAIN_WORD = re.compile(r'"([^"]*)"?|([^\s{"]+)')
@@ -88,6 +92,11 @@ def statements(text: str, command: str) -> list[tuple[int, int, str, str, str | 
             continue
         pending, start = (f"{pending} {body}", start) if pending else (body, number)
         raw, handle = raw + [line.strip()], handle or found
+        head = _HEAD.match(pending)
+        while head and head.end() < len(pending) and _balance(pending) > 0:
+            out.append((start, number, pending[:head.end()], "\n".join(raw), handle))
+            pending = pending[head.end():].strip()
+            head = _HEAD.match(pending)
         if _balance(pending) > 0 and not _OPENER.match(pending):
             continue
         parts = [pending] if _OPENER.match(pending) else split_top(pending, ";")
@@ -109,7 +118,9 @@ class _Reader:
         self.chains: dict[tuple[str, str, str], NftChain] = {}
         self.pending: list[tuple[NftChain, list[str], SourceRef]] = []
         self.sets: dict[tuple[str, str], Sets] = {}
-        self.helpers: list[tuple[str, SourceRef]] = []
+        self.helper_objects: HelperObjects = {}
+        self.helper_uses: list[HelperUse] = []
+        self.includes: list[str] = []
         self.tables = 0
         self.xt_ct = False
 
@@ -128,19 +139,23 @@ class _Reader:
             self._chain_line(first, last, body, words, raw, handle)
         elif top[0] == "set":
             self._set_line(words)
-        elif _OPENER.match(body) or (words[-1].startswith("{") and words[0] in ("table", "chain", "set", "map")):
+        elif _OPENER.match(body) or (words[-1].startswith("{") and (words[0] in ("table", "chain", "set", "map")
+                                                                     or words[:2] == ["ct", "helper"])):
             self._open(first, last, words, raw)
         elif words[0] in ("define", "redefine") and len(words) >= 4 and words[2] == "=":
             self.defines[words[1]] = body.split("=", 1)[1].strip()
         elif words[0] == "include":
+            self.includes.append(" ".join(words[1:2]))
             self.cfg.unparsed.append(Unparsed(self.command, first, raw, "nat", f"include {' '.join(words[1:2])!r} is "
                                               "not in this output: its rules (NAT, forwards) were not read"))
         elif words[0] in ("add", "create", "insert", "replace") and len(words) > 2:
             self._command(first, last, words, raw, handle)
         elif words[0] in ("flush", "delete", "destroy", "undefine", "list", "reset") or words[0] == "table":
             return
-        elif top[0] == "helper" and words[:2] == ["type", "sip"]:
-            self.helpers.append((top[1], SourceRef(self.command, first, last, f"ct helper {top[1]}", raw)))
+        elif top[0] == "helper" and words[0] == "type" and len(words) > 1:
+            _, family, table, name = top
+            ref = SourceRef(self.command, first, last if last != first else None, f"ct helper {name}", raw)
+            self.helper_objects.setdefault((family, table, name), (words[1], ref))
         elif top[0] not in ("object", "helper"):
             warn(self.cfg, self.command, first, raw, "unrecognised line outside a known block; expected "
                  "'table <family> <name> {', a chain, set or map block, 'define' or an 'add' command")
@@ -171,7 +186,7 @@ class _Reader:
             block = ("set", table[1], table[2], words[1])
             self.sets[(table[1], table[2])][words[1]] = NamedSet(None, "no elements listed")
         elif words[:2] == ["ct", "helper"] and len(words) >= 3:
-            block = ("helper", words[2])
+            block = ("helper", *(table[1:] if table else ("", "")), words[2])
         else:
             block = ("object", words[0])
         self.stack.append(block)
@@ -227,6 +242,8 @@ class _Reader:
             while len(tail) > 2 and tail[0] in ("index", "position", "handle"):
                 tail = tail[2:]
             self._rule(chain, first, last, " ".join(tail), tail, raw, handle)
+        elif what == "ct" and words[2:3] == ["helper"] and len(words) > 4:
+            self._add_helper(first, last, words[3:], raw, handle)
         elif what in ("set", "map", "element") and len(rest) >= 2:
             named = self.sets.setdefault((family, rest[0]), {}).setdefault(rest[1], NamedSet(None, "no elements"))
             body = rest[2] if len(rest) > 2 else ""
@@ -236,8 +253,36 @@ class _Reader:
         else:
             warn(self.cfg, self.command, first, raw, f"'{words[0]} {what}' command not understood")
 
+    def _add_helper(self, first: int, last: int, rest: list[str], raw: str, handle: str | None) -> None:
+        """`add ct helper [family] table name { type "sip" protocol udp; }`."""
+        family, rest = (rest[0], rest[1:]) if rest[0] in FAMILIES else ("ip", rest)
+        if len(rest) < 3 or not rest[2].startswith("{"):
+            warn(self.cfg, self.command, first, raw, "'add ct helper' without a '{ type ... }' body")
+            return
+        self.stack.append(("helper", family, rest[0], rest[1]))
+        for part in split_top(rest[2][1:-1], ";"):
+            self.feed(first, last, part, raw, handle)
+        self.stack.pop()
+
+    def _helper_use(self, chain: NftChain, words: list[str], ref: SourceRef) -> None:
+        """A rule's `ct helper set NAME` (or `... set KEY map {k : NAME}` / `map @m`) as the names it assigns."""
+        at = next((i for i in range(len(words) - 3) if words[i:i + 3] == ["ct", "helper", "set"]), None)
+        if at is None:
+            return
+        value, key = words[at + 3], key_at(words, at + 3)
+        names: list[str] | None = [value]
+        if key is not None:
+            table = words[key[1] + 1] if words[key[1]:key[1] + 1] == ["map"] and key[1] + 1 < len(words) else ""
+            named = self.sets.get((chain.family, chain.table), {}).get(table[1:]) if table.startswith("@") else None
+            listed = elements(table) if table.startswith("{") else named.elements if named else None
+            names = [data[0] for _, data in listed if data] if listed else None
+        elif value.startswith(("{", "@", "$")):
+            names = None
+        self.helper_uses.append(HelperUse(chain.family, chain.table, names, ref))
+
     def finish(self) -> None:
         for chain, words, ref in self.pending:
+            self._helper_use(chain, words, ref)
             matches, stmts, comment, unknown = read_words(words)
             unknown += [f"${m.group(1)} (undefined variable)" for m in _VARIABLE.finditer(" ".join(words))]
             chain.rules.append(rule_of(matches, stmts, self.sets.get((chain.family, chain.table), {}), ref,
@@ -257,5 +302,7 @@ def parse_text(text: str, command: str = "nft list ruleset") -> RouterConfig:
         raise ParseError(f"{command}: no 'table <family> <name> {{' block found; not nft ruleset output")
     reader.finish()
     collect(reader.chains, cfg, command)
-    cfg.sip_alg = sip_helper_state(reader.helpers, reader.xt_ct)
+    fw4_zones(reader.chains, cfg)
+    cfg.sip_alg = sip_helper_state(reader.helper_objects, reader.helper_uses, cfg, command, reader.xt_ct,
+                                   reader.includes)
     return cfg

@@ -47,6 +47,9 @@ _SECTION_TYPES = {"redirect", "zone", "rule", "defaults", "forwarding", "include
                   "interface", "switch", "switch_vlan", "switch_port", "bridge-vlan", "device", "globals", "route",
                   "route6", "rule6", "upnpd", "perm_rule", "alias"}
 _REDIRECT_HINTS = ("dest_ip", "src_dport", "dest_port")
+_INCLUDE_UNREAD = " loads firewall rules that are not in this input: its NAT rules and forwards were not read"
+# Outputs of the kernel's own state: whatever an include loaded is in them (fw4 print is not one of them)
+_LIVE_RULESETS = ("nft list ruleset", "nft -a list ruleset", "nft -j list ruleset", "iptables-save")
 
 
 def _unparsed(cfg: RouterConfig, command: str, section: UciSection, line: int, reason: str) -> None:
@@ -148,6 +151,19 @@ def _redirect(section: UciSection, command: str, cfg: RouterConfig, roles: dict[
         comment=section.get("name") or "", source_restriction=restriction, source_ref=ref)))
 
 
+def _include(section: UciSection, command: str, cfg: RouterConfig) -> None:
+    """A firewall include (fw3 /etc/firewall.user script, fw4 nftables snippet) loads rules this input lacks."""
+    if (section.get("enabled") or "1").strip().lower() in ("0", "false", "no", "off"):
+        return
+    what = section.get("path") or section.id
+    kind = section.get("type") or "script"
+    _unparsed(cfg, command, section, section.line, f"include {what!r} (type {kind}){_INCLUDE_UNREAD}")
+    if cfg.sip_alg.enabled is None:
+        cfg.sip_alg = FeatureState(None, f"include {what!r} was not read: it can attach the sip helper",
+                                   SourceRef(command, section.line, section.end_line, f"firewall.{section.id}",
+                                             "\n".join(section.raw)))
+
+
 def _zone_helpers(section: UciSection, command: str, cfg: RouterConfig) -> None:
     helpers = (section.get("helper") or "").split()
     if "sip" in helpers:
@@ -234,6 +250,8 @@ def _uci(command: str, text: str) -> RouterConfig:
             _zone_helpers(section, command, cfg)
         elif section.type == "upnpd":
             _upnpd(section, command, cfg)
+        elif section.type == "include":
+            _include(section, command, cfg)
         elif section.type not in _SECTION_TYPES and any(k in section.options for k in _REDIRECT_HINTS):
             _unparsed(cfg, command, section, section.line, f"section type {section.type!r} is not known, "
                       "yet it carries redirect options (dest_ip, src_dport): read as nothing")
@@ -253,7 +271,17 @@ def parse(outputs: Mapping[str, str]) -> RouterConfig:
                        else linux.parse({command: text}))
     if any(f.source_ref.rule_id.startswith("firewall.") for f in cfg.forwards):
         cfg.forwards = [f for f in cfg.forwards if not f.comment.startswith(("!fw4: ", "!fw3: "))]
+    if any(" ".join(command.split()).startswith(_LIVE_RULESETS) for command in outputs):
+        _includes_read_live(cfg)
     return cfg
+
+
+def _includes_read_live(cfg: RouterConfig) -> None:
+    """A UCI include's rules are in the live ruleset that was also read: a note, no longer an unread construct."""
+    for item in [u for u in cfg.unparsed if u.reason.endswith(_INCLUDE_UNREAD)]:
+        cfg.unparsed.remove(item)
+        warn(cfg, item.command, item.line, item.text, item.reason.removesuffix(_INCLUDE_UNREAD) +
+             ": its rules were read from the live ruleset")
 
 
 def sniff(text: str) -> float:

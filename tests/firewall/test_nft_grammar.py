@@ -3,6 +3,7 @@ written from reading the input; the hand-written samples are also checked, loade
 real nft inside a throw-away network namespace (no traffic), and all three forms must agree."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -11,7 +12,7 @@ import pytest
 from parser_b_helpers import SAMPLES, sample, view
 
 from firewall.exposure import inside_reason
-from firewall.parsers import linux, openwrt
+from firewall.parsers import linux, nftables, openwrt
 
 GRAMMAR = [  # nft_conf_handwritten_grammar.txt, rule by rule
     ("dnat", "udp", "eth0", None, "5060,5061", "192.168.50.10", None, True, ""),       # $SIP_PORTS, @carriers
@@ -203,3 +204,81 @@ def _sorted_ports(fwd) -> tuple:
     for index in (4, 6):
         got[index] = None if got[index] is None else ",".join(sorted(got[index].split(","), key=lambda p: int(p.split("-")[0])))
     return tuple(str(v) for v in got) + (str(fwd.source_restriction), str(fwd.source_exclusions))
+
+
+HELPERS = """table inet voice {
+  ct helper voip { type "sip" protocol udp; }
+  ct helper ftp-21 {
+    type "ftp" protocol tcp
+  }
+  chain pre {
+    type filter hook prerouting priority filter; policy accept;
+    tcp dport 21 ct helper set "ftp-21"
+    udp dport 5060 ct helper set "voip"
+  }
+}
+"""
+
+
+def test_ct_helper_set_is_resolved_to_its_helper_object():
+    cfg = linux.parse({"nft list ruleset": HELPERS})
+    assert cfg.sip_alg.enabled is True and cfg.sip_alg.source_ref.line == 9
+    assert "'voip' of type sip (object at line 2)" in cfg.sip_alg.detail and cfg.unparsed == []
+    by_map = HELPERS.replace('udp dport 5060 ct helper set "voip"', 'ct helper set udp dport map { 5060 : "voip" }')
+    assert linux.parse({"nft list ruleset": by_map}).sip_alg.enabled is True
+
+
+def test_sip_helper_object_that_no_rule_assigns_is_off():
+    cfg = linux.parse({"nft list ruleset": HELPERS.replace('udp dport 5060 ct helper set "voip"', "")})
+    assert cfg.sip_alg.enabled is False and "voip of type sip defined but no rule assigns" in cfg.sip_alg.detail
+
+
+def test_ct_helper_set_naming_no_object_is_unparsed_helper():
+    text = HELPERS.replace('ct helper set "voip"', 'ct helper set "voip2"')
+    cfg = linux.parse({"nft list ruleset": text})
+    assert [(u.construct, u.line, u.text) for u in cfg.unparsed] == [
+        ("helper", 9, 'udp dport 5060 ct helper set "voip2"')]
+    assert cfg.sip_alg.enabled is None
+
+
+def test_scripting_form_helper_object_and_rule():
+    text = """add table ip fw
+add ct helper ip fw sip-5060 { type "sip" protocol udp; }
+add chain ip fw helpers { type filter hook prerouting priority filter; }
+add rule ip fw helpers udp dport 5060 ct helper set "sip-5060"
+"""
+    cfg = linux.parse({"nft list ruleset": text})
+    assert cfg.sip_alg.enabled is True and cfg.sip_alg.source_ref.line == 4 and cfg.warnings == []
+
+
+def test_json_ct_helper_statement_resolved_or_unparsed():
+    doc = {"nftables": [
+        {"table": {"family": "ip", "name": "t"}},
+        {"ct helper": {"family": "ip", "table": "t", "name": "s", "type": "sip", "protocol": "udp"}},
+        {"chain": {"family": "ip", "table": "t", "name": "c", "type": "filter", "hook": "prerouting"}},
+        {"rule": {"family": "ip", "table": "t", "chain": "c", "handle": 4, "expr": [{"ct helper": "s"}]}}]}
+    assert linux.parse({"nft -j list ruleset": json.dumps(doc)}).sip_alg.enabled is True
+    doc["nftables"][3]["rule"]["expr"] = [{"ct helper": "other"}]
+    cfg = linux.parse({"nft -j list ruleset": json.dumps(doc)})
+    assert cfg.sip_alg.enabled is None and [u.construct for u in cfg.unparsed] == ["helper"]
+
+
+def test_unread_include_makes_the_sip_helper_state_unknown():
+    text = 'include "/etc/nftables.d/voice.nft"\n' + HELPERS.replace('udp dport 5060 ct helper set "voip"', "")
+    state = nftables.parse_text(text).sip_alg
+    assert state.enabled is None and "include '/etc/nftables.d/voice.nft' was not read" in state.detail
+    assert nftables.parse_text('include "x.nft"\n' + HELPERS).sip_alg.enabled is True    # seen on: stays on
+
+
+def test_block_head_with_statements_on_its_line_keeps_the_next_rules_apart():
+    text = """table ip nat {
+  chain prerouting { type nat hook prerouting priority -100; policy accept;
+    iifname "wan" tcp dport 80 dnat to 10.0.0.5
+    iifname "wan" tcp dport 443 dnat to 10.0.0.6
+  }
+}
+"""
+    cfg = linux.parse({"nft list ruleset": text})
+    assert [(view(f)[4:7], f.source_ref.line) for f in cfg.forwards] == [
+        (("80", "10.0.0.5", None), 3), (("443", "10.0.0.6", None), 4)]
+    assert cfg.unparsed == [] and cfg.warnings == []

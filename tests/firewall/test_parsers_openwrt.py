@@ -5,8 +5,9 @@ import json
 import re
 
 import pytest
-from parser_b_helpers import FW3_SAVE, line_text, sample, view
+from parser_b_helpers import FW3_SAVE, SAMPLES, line_text, sample, view
 
+from firewall.exposure import inside_reason
 from firewall.model import ParseError
 from firewall.parsers import openwrt
 
@@ -229,3 +230,63 @@ def test_garbled_redirect_lines_are_unparsed_never_dropped():
     assert [(u.line, u.construct) for u in cfg.unparsed] == [(5, "nat")] and cfg.forwards == []
     fixed = openwrt.parse({"uci export firewall": text.replace("DNTA", "DNAT")})
     assert [u.line for u in fixed.unparsed] == [6, 7]          # the protocol and the address, each named
+
+
+CORPUS = SAMPLES.parent / "router-corpus" / "openwrt"
+
+
+def test_uci_include_is_an_unread_nat_construct_with_its_line():
+    text = (CORPUS / "firewall_config_fw3_default_openwrt.txt").read_text()
+    cfg = openwrt.parse({"uci export firewall": text})
+    assert [(u.construct, u.line, u.text) for u in cfg.unparsed] == [
+        ("nat", 144, "config include\n\toption path /etc/firewall.user")]
+    assert "'/etc/firewall.user' (type script)" in cfg.unparsed[0].reason
+    assert cfg.sip_alg.enabled is None     # the detail naming the include is dropped by _fields.fold (reported)
+    assert "/etc/firewall.user" in openwrt._uci("uci export firewall", text).sip_alg.detail
+    disabled = text.replace("\toption path /etc/firewall.user", "\toption path /etc/firewall.user\n\toption enabled '0'")
+    assert openwrt.parse({"uci export firewall": disabled}).unparsed == []
+
+
+def test_uci_include_is_read_through_the_live_ruleset():
+    include = "config include 'user'\n\toption path '/etc/nftables.d/10-voice.nft'\n\toption type 'nftables'\n"
+    live = "table inet fw4 {\n\tchain dstnat {\n\t\ttype nat hook prerouting priority dstnat; policy accept;\n\t}\n}\n"
+    cfg = openwrt.parse({"uci export firewall": include, "nft list ruleset": live})
+    assert cfg.unparsed == [] and [w.line for w in cfg.warnings] == [1]
+    assert "read from the live ruleset" in cfg.warnings[0].message
+    printed = openwrt.parse({"uci export firewall": include, "fw4 print": live})    # fw4 print: not the kernel's
+    assert [u.line for u in printed.unparsed] == [1]
+
+
+FW4_ZONES = """table inet fw4 {
+	chain dstnat {
+		type nat hook prerouting priority dstnat; policy accept;
+		iifname "eth1" jump dstnat_wan comment "!fw4: Handle wan IPv4/IPv6 dstnat traffic"
+		iifname { "br-lan", "br-guest" } jump dstnat_lan comment "!fw4: Handle lan IPv4/IPv6 dstnat traffic"
+	}
+	chain srcnat {
+		type nat hook postrouting priority srcnat; policy accept;
+		oifname "eth1" jump srcnat_wan comment "!fw4: Handle wan IPv4/IPv6 srcnat traffic"
+	}
+	chain dstnat_wan {
+		meta nfproto ipv4 udp dport 5060 counter dnat 192.168.1.10:5060 comment "!fw4: pbx-sip"
+	}
+	chain srcnat_wan {
+		meta nfproto ipv4 masquerade comment "!fw4: Masquerade IPv4 wan traffic"
+	}
+	chain dstnat_lan {
+		meta nfproto ipv4 tcp dport 8080 counter dnat 192.168.1.10:8080 comment "!fw4: lan-to-pbx-admin"
+	}
+}
+"""
+
+
+def test_fw4_ruleset_zone_roles_from_its_own_chains():
+    cfg = openwrt.parse({"nft list ruleset": FW4_ZONES})
+    assert [(f.comment, f.external_if) for f in cfg.forwards] == [
+        ("!fw4: pbx-sip", "zone:wan"), ("!fw4: lan-to-pbx-admin", "zone:lan")]
+    assert [inside_reason(f, cfg) for f in cfg.forwards] == ["", "bound to LAN interface zone:lan"]
+    # without a masquerading (or wan-named) zone the WAN side is unknown: nothing is taken as inside
+    unknown = FW4_ZONES.replace("meta nfproto ipv4 masquerade", "counter").replace("_wan", "_up")
+    cfg = openwrt.parse({"nft list ruleset": unknown})
+    assert [inside_reason(f, cfg) for f in cfg.forwards] == ["", ""]
+    assert [f.external_if for f in cfg.forwards] == ["eth1", "br-lan,br-guest"]
