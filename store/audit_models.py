@@ -152,7 +152,8 @@ class Remediation(Base):
     __tablename__ = "remediations"
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
-    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id", ondelete="CASCADE"), index=True)
+    # SET NULL: the record of a change outlives the device it changed (a device is never deleted while one runs)
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id", ondelete="SET NULL"), index=True)
     # planned | applying | awaiting_confirmation | confirmed | rolled_back | failed
     state: Mapped[str] = mapped_column(String(24), default="planned")
     plan: Mapped[dict[str, Any]] = mapped_column(default=dict)

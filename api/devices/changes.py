@@ -76,8 +76,8 @@ def refuse_if_busy(sess, device_id: int) -> None:
 
 def delete_unless_busy(sess, device: Device) -> None:
     """Delete the device in one statement that holds only when no change runs on it (a lock taken at the
-    same moment makes it delete nothing: 409). The remediation records that go with it (none live) are
-    kept, summarised, in the audit log entry of this call."""
+    same moment makes it delete nothing: 409). Its remediation records (none live) stay, with no device
+    (store migration 0008), and are summarised in the audit log entry of this call too."""
     device_id = device.id
     records = [{"id": r.id, "state": r.state, "created_by": r.created_by, "created_at": r.created_at.isoformat(),
                 "updated_at": r.updated_at.isoformat(), "error": (r.error or "")[:500],

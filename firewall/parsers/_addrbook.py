@@ -10,6 +10,7 @@ rules, or in another command's output. A name with no definition in the input st
 """
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 from dataclasses import dataclass, field
 from typing import Iterable
@@ -86,6 +87,31 @@ class AddressBook:
             out.missing.append(name)
 
 
+def covers(book: AddressBook, destination: str | None, internal: str) -> bool:
+    """Whether a rule's destination (None: any; an address; `list:<name>`) may reach an inside address.
+
+    An inside address that is not an address (an unresolved name) may be reached, to be safe."""
+    if destination is None:
+        return True
+    found = book.resolve([destination.removeprefix(LIST)]) if destination.startswith(LIST) else None
+    if found and (found.any or found.missing):
+        return True
+    try:
+        inside = ipaddress.ip_address(internal.split("-")[0].split("/")[0])
+    except ValueError:
+        return True
+    for member in found.members if found else [destination]:
+        low, _, high = member.partition("-")
+        try:
+            if high and ipaddress.ip_address(low) <= inside <= ipaddress.ip_address(high):
+                return True
+            if not high and inside in ipaddress.ip_network(member, strict=False):
+                return True
+        except (ValueError, TypeError):
+            continue
+    return False
+
+
 def resolve_forwards(cfg: RouterConfig, book: AddressBook, forwards: Iterable[PortForward] | None = None,
                      where: str = "the input") -> None:
     """Replace `list:<name>` sources by their members; an unknown name stays and becomes Unparsed."""
@@ -117,6 +143,33 @@ def _resolve(entries: list[str] | None, book: AddressBook, missing: list[str], e
         out += [named(name) for name in found.missing]
         missing += found.missing
     return list(dict.fromkeys(out)) or None
+
+
+def resolve_destinations(cfg: RouterConfig, book: AddressBook, option: str, where: str = "the input") -> None:
+    """A forward whose external side is `list:<name>`: one forward per external address the list holds.
+
+    A list that is not in the input, or holds DNS names the router resolves at run time, leaves the
+    external side unknown: the forward stays as written and becomes Unparsed."""
+    out = []
+    for fwd in cfg.forwards:
+        if not (fwd.external_ip or "").startswith(LIST):
+            out.append(fwd)
+            continue
+        name = fwd.external_ip.removeprefix(LIST)
+        found = book.resolve([name])
+        unknown = found.missing or [m for m in found.members if not is_address(m)]
+        if found.any:
+            out.append(dataclasses.replace(fwd, external_ip=None))
+        elif unknown or not found.members:
+            out.append(fwd)
+            held = f"members {unknown} that are not addresses" if found.members else f"no entries in {where}"
+            cfg.unparsed.append(Unparsed(fwd.source_ref.command, fwd.source_ref.line,
+                                         fwd.source_ref.text.split("\n")[0], "address_list",
+                                         f"the rule's {option} {name!r} has {held}: which external "
+                                         "addresses it forwards is unknown"))
+        else:
+            out += [dataclasses.replace(fwd, external_ip=member) for member in found.members]
+    cfg.forwards[:] = out
 
 
 def unknown_list(source: SourceRef, name: str, where: str = "the input") -> Unparsed:

@@ -3,16 +3,17 @@
 Read: `hostname`, `ASA Version`, `name`, `object network` (definitions through the ntc-templates
 template, plus the object's ` nat` line), `object service`, top-level `nat (...)` lines,
 `interface` sections (`nameif`, `vlan`, `ip address`, `security-level`, `description`) and
-`policy-map` sections (only `inspect sip` matters), `object-group network`, `access-list` and
-`access-group` (see _asa_acl). Skipped as whole sections, without warnings: every other top-level
-command (routes, crypto, AAA, service object-groups...).
+`policy-map` sections (only `inspect sip` matters), `object-group network`, `object-group
+service`, `access-list` and `access-group` (see _asa_acl). Skipped as whole sections, without
+warnings: every other top-level command (routes, crypto, AAA...).
 Lines that are not configuration syntax and unparsable NAT statements become warnings.
 """
 from __future__ import annotations
 
 import re
 
-from firewall.model import FeatureState, Interface, PortRange, RouterConfig, SourceRef, Unparsed, Vlan
+from firewall.model import FeatureState, Interface, RouterConfig, SourceRef, Unparsed, Vlan
+from firewall.parsers._asa_acl import op_ports
 from firewall.parsers._asa_nat import Names, NatRule, parse_nat_words
 from firewall.parsers._text import (
     Line,
@@ -20,7 +21,6 @@ from firewall.parsers._text import (
     is_voice_name,
     network_of,
     ref,
-    service_port,
     textfsm_rows,
     to_cidr,
     warn,
@@ -32,7 +32,6 @@ _KNOWN_TOP = {"hostname", "ASA", "name", "names", "object", "object-group", "nat
               "crypto", "aaa", "ssh", "http", "telnet", "logging", "mtu", "icmp", "arp", "timeout",
               "user-identity", "domain-name", "dns", "same-security-traffic", "pager", "enable",
               "passwd", "username", "firewall", "xlate", ":", "!", "end", "snmp-server", "ntp"}
-_PORT_OPS = {"eq", "range", "gt", "lt"}
 
 
 class AsaConfig:
@@ -99,6 +98,8 @@ class AsaConfig:
             self._service_object(words[2], section)
         elif words[:2] == ["object-group", "network"] and len(words) > 2:
             self._network_group(words[2], section)
+        elif words[:2] == ["object-group", "service"] and len(words) > 2:
+            self._service_group(words[2], words[3] if len(words) > 3 else "", section)
         elif words[0] == "interface" and len(words) > 1:
             self._interface(words[1], section)
         elif words[0] == "policy-map":
@@ -167,6 +168,18 @@ class AsaConfig:
                 self.cfg.unparsed.append(Unparsed(self.command, line[0], line[1].strip(), "address_list",
                                                   f"object-group network {name}: member line not understood"))
 
+    def _service_group(self, name: str, proto: str, section: list[Line]) -> None:
+        for line in section[1:]:
+            try:
+                understood = self.names.acls.service_member(name, proto, line[1].split())
+            except (ValueError, IndexError):
+                understood = False
+            if not understood:
+                self.names.acls.services[name].append(("ip", None))    # count it as every port
+                self.cfg.unparsed.append(Unparsed(self.command, line[0], line[1].strip(), "filter",
+                                                  f"object-group service {name}: member line not understood, "
+                                                  "taken as every port"))
+
     def _service_object(self, name: str, section: list[Line]) -> None:
         try:
             row = textfsm_rows("cisco_asa_show_running-config_object_service",
@@ -174,7 +187,9 @@ class AsaConfig:
             op, lo, hi = ((row["src_operator"], row["src_port_start"], row["src_port_end"])
                           if row["src_operator"] else
                           (row["dst_operator"], row["dst_port_start"], row["dst_port_end"]))
-            self.names.services[name] = (row["protocol"], _op_ports(op, lo, hi))
+            self.names.services[name] = (row["protocol"], op_ports(op, lo, hi))
+            dst = op_ports(row["dst_operator"], row["dst_port_start"], row["dst_port_end"] or None)
+            self.names.acls.services[name] = [(row["protocol"], dst)]
         except (TemplateMismatch, IndexError, ValueError) as exc:
             self.cfg.warnings.append(warn(self.command, section[0], f"service object not understood: {exc}"))
 
@@ -214,21 +229,3 @@ def _object_address(row: dict) -> str:
     if row["network"]:
         return network_of(f"{row['network']}/{row['netmask'] or row['prefix_length']}")
     return f"{row['start_ip']}-{row['end_ip']}" if row["start_ip"] else row["fqdn"]
-
-
-def _op_ports(op: str, lo: str, hi: str) -> list[PortRange] | None:
-    """Ports of a service object operator: eq, range, gt, lt; no operator = all ports."""
-    if not op:
-        return None
-    if op not in _PORT_OPS:
-        raise ValueError(f"port operator {op!r} not supported")
-    low, high = service_port(lo), service_port(hi) if hi else None
-    if low is None:
-        raise ValueError(f"unknown port {lo!r}")
-    if op == "range":
-        return [PortRange(low, high if high is not None else low)]
-    if op == "gt":
-        return [PortRange(low + 1, 65535)]
-    if op == "lt":
-        return [PortRange(1, low - 1)]
-    return [PortRange(low, low)]

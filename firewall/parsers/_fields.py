@@ -150,11 +150,14 @@ def first_address(addr: str) -> str:
 
 
 def _rank(state: FeatureState) -> int:
-    return {True: 2, False: 1, None: 0}[state.enabled]
+    """on > undecidable for a stated reason (an unread include can turn it on) > off > not in this output."""
+    if state.enabled is None:
+        return 2 if state.detail else 0
+    return 3 if state.enabled else 1
 
 
 def fold(cfg: RouterConfig, part: RouterConfig) -> None:
-    """Merge `part` into `cfg`, keeping the strongest feature evidence: on > off > unknown."""
+    """Merge `part` into `cfg`, keeping the strongest feature evidence (see _rank)."""
     features = {name: getattr(part, name) for name in ("upnp", "sip_alg")}
     part.upnp, part.sip_alg = FeatureState(), FeatureState()
     cfg.merge(part)

@@ -15,7 +15,7 @@ import shlex
 from dataclasses import dataclass, field
 
 from firewall.model import FeatureState, Interface, PortForward, RouterConfig, SourceRef, Unparsed, Vlan, parse_ports
-from firewall.parsers._addrbook import resolve_forwards
+from firewall.parsers._addrbook import is_address, resolve_forwards
 from firewall.parsers._fortios_addr import accepting, address_book, policy_sources
 from firewall.parsers._text import Line, is_voice_name, network_of, ref, to_cidr, warn
 
@@ -127,6 +127,26 @@ def vip_forwards(tree: Tree, cfg: RouterConfig, command: str) -> None:
         cfg.forwards.append(forward)
         made.append(forward)
     resolve_forwards(cfg, address_book(tree), made, where="'config firewall address' / 'addrgrp'")
+    if vips:
+        cfg.unparsed += _unknown_destinations(tree, command)
+
+
+_DESTINATION_TABLES = ("firewall vip", "firewall vip6", "firewall vipgrp", "firewall vipgrp6", "firewall address",
+                       "firewall address6", "firewall addrgrp", "firewall addrgrp6")
+
+
+def _unknown_destinations(tree: Tree, command: str) -> list[Unparsed]:
+    """Accept policies naming a dstaddr defined nowhere in the input: it may be a VIP that was not read."""
+    known = {e.name for path in _DESTINATION_TABLES for e in tree.get(path)} | {"all", "any"}
+    out = []
+    for policy in filter(accepting, tree.get("firewall policy") + tree.get("firewall policy6")):
+        for name in policy.values.get("dstaddr", []) + policy.values.get("dstaddr6", []):
+            if name not in known:
+                line = next((l for l in policy.lines if " dstaddr" in l[1]), policy.lines[0])
+                out.append(Unparsed(command, line[0], line[1].strip(), "nat",
+                                    f"policy {policy.name} accepts traffic to {name!r}, which is neither a VIP "
+                                    "nor an address in the input: it may forward to an inside host"))
+    return out
 
 
 def _policies_by_vip(tree: Tree) -> dict[str, list[Entry]] | None:
@@ -145,11 +165,15 @@ def _policies_by_vip(tree: Tree) -> dict[str, list[Entry]] | None:
 
 
 def _vip(entry: Entry, command: str) -> PortForward:
+    if not entry.name:
+        raise ValueError("'set' lines outside any 'edit': the VIP they belong to is unknown")
     value = {k: " ".join(v) for k, v in entry.values.items()}
     kind = value.get("type", "static-nat")
     if kind not in ("static-nat", "server-load-balance"):
         raise ValueError(f"VIP type {kind} is not modelled")
     mapped = value["mappedip"]                       # a pool stays 'a-b', as the analysis reads it
+    if not mapped.split() or not all(is_address(m) for m in mapped.split()):
+        raise ValueError(f"mappedip {mapped!r} is not an address or range")
     extip = value.get("extip", "0.0.0.0").split("-")[0].split("/")[0]
     extintf = value.get("extintf", "any")
     common = dict(internal_ip=mapped, external_ip=None if extip in ("0.0.0.0", "::") else extip,
@@ -172,7 +196,11 @@ def sip_state(tree: Tree, command: str) -> FeatureState | None:
     settings = next((e for e in tree.get("system settings") if e.name == ""), None)
     helpers = tree.get("system session-helper")
     if settings is None and not helpers:
-        return None
+        if not (_has(tree, "system interface") and (_has(tree, "system global") or _has(tree, "firewall policy"))):
+            return None
+        return FeatureState(enabled=True, source_ref=SourceRef(command=command, rule_id="system settings"),
+                            detail="a configuration with neither 'config system settings' nor 'config system "
+                            "session-helper': FortiOS defaults, the sip session helper and the proxy-based VoIP ALG")
     values = settings.values if settings else {}
     mode = " ".join(values.get("default-voip-alg-mode", ["proxy-based"]))
     sip_helper = " ".join(values.get("sip-helper", [])) or None
@@ -183,6 +211,13 @@ def sip_state(tree: Tree, command: str) -> FeatureState | None:
     lines = (settings.lines if settings else []) or (helper_entry.lines if helper_entry else [])
     where = ref(command, lines, "system settings") if lines else SourceRef(command=command)
     return FeatureState(enabled=mode == "proxy-based" or helper_on, detail=detail, source_ref=where)
+
+
+def _has(tree: Tree, path: str) -> bool:
+    """Whether the tree holds a config path, also written abbreviated as the CLI accepts it ('sys glo')."""
+    want = path.split()
+    return any(len(words) == len(want) and all(w.startswith(x) for w, x in zip(want, words))
+               for words in (key.split() for key in tree.entries))
 
 
 def interfaces(tree: Tree, cfg: RouterConfig, command: str) -> None:

@@ -5,17 +5,46 @@ into forwards at the end, because Junos prints them in any order. A destination 
 forward per matched destination address; `then destination-nat off` is an exclusion, not a
 forward; a static rule is a 1:1 mapping. A pool or prefix wider than one host stays a CIDR, an
 address range becomes 'a-b' (both forms are what the analysis matches addresses against).
+
+Security policies decide who reaches a destination-NAT'd host: NAT happens first, so a forward's
+sources are the source-address entries of the enabled permit policies from its rule-set's zone whose
+destination-address covers the inside address: their union, any source once one says any (or a
+`default-policy permit-all`). Deny policies and applications only narrow a permit, so leaving them
+out over-approximates. A permit from an internet-side zone to IPv6 address-book members is an IPv6
+pinhole; one to any IPv6 destination cannot be listed host by host and becomes Unparsed.
 """
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass, field
 
-from firewall.model import PortForward, PortRange
-from firewall.parsers._addrbook import AddressBook, named
+from firewall.model import PortForward, PortRange, Unparsed
+from firewall.parsers._addrbook import AddressBook, covers, named
 from firewall.parsers._text import Line, ref
 
 ANY_NAMES = frozenset({"any", "any-ipv4", "any-ipv6"})
+INTERNET_ZONE = re.compile(r"untrust|outside|internet|wan", re.IGNORECASE)
+_APPS = {"junos-sip": [("udp", 5060), ("tcp", 5060)], "junos-http": [("tcp", 80)], "junos-https": [("tcp", 443)],
+         "junos-ssh": [("tcp", 22)], "junos-telnet": [("tcp", 23)], "junos-dns-udp": [("udp", 53)]}
+
+
+@dataclass
+class Policy:
+    from_zone: str                              # "" for a global policy (its zones are match keys)
+    to_zone: str
+    name: str
+    match: dict[str, list[str]] = field(default_factory=dict)
+    then: list[str] = field(default_factory=list)
+    lines: list[Line] = field(default_factory=list)
+
+    @property
+    def path(self) -> tuple[str, ...]:
+        return (("security", "policies", "global", "policy", self.name) if not self.from_zone else
+                ("security", "policies", "from-zone", self.from_zone, "to-zone", self.to_zone, "policy", self.name))
+
+    def from_zones(self) -> list[str]:
+        return [self.from_zone] if self.from_zone else self.match.get("from-zone", [])
 
 
 @dataclass
@@ -36,6 +65,27 @@ class NatConfig:
     rules: dict[tuple[str, str, str], Rule] = field(default_factory=dict)
     book: AddressBook = field(default_factory=lambda: AddressBook(any_names=ANY_NAMES))
     inactive: list[tuple[str, ...]] = field(default_factory=list)          # deactivated paths
+    policies: dict[tuple[str, str, str], Policy] = field(default_factory=dict)
+    permit_all: bool = False                                                # default-policy permit-all
+
+    def policy(self, words: list[str], line: Line) -> bool:
+        """Record one `security policies ...` statement (words after 'policies')."""
+        if words[:1] == ["from-zone"] and len(words) >= 7 and words[2] == "to-zone" and words[4] == "policy":
+            key, rest = (words[1], words[3], words[5]), words[6:]
+        elif words[:2] == ["global", "policy"] and len(words) >= 4:
+            key, rest = ("", "", words[2]), words[3:]
+        elif words[:1] == ["default-policy"]:
+            self.permit_all = words[1:2] == ["permit-all"]
+            return len(words) == 2
+        else:
+            return words[:1] in (["policy-rematch"], ["pre-id-default-policy"])
+        policy = self.policies.setdefault(key, Policy(*key))
+        policy.lines.append(line)
+        if rest[0] == "match" and len(rest) >= 2:
+            policy.match.setdefault(rest[1], []).extend(rest[2:] or [""])
+        elif rest[0] == "then":
+            policy.then += rest[1:2]
+        return rest[0] in ("match", "then", "description", "scheduler-name")
 
     def statement(self, words: list[str], line: Line) -> bool:
         """Record one `security nat destination|static ...` statement (words after 'nat')."""
@@ -137,6 +187,81 @@ class NatConfig:
         return [PortForward(kind="static_1to1", proto="any", internal_ip=host(rule.then[2]),
                             external_ip=target, **self._common(rule, command))
                 for target in self._targets(rule)]
+
+
+    def _permits(self) -> list[Policy]:
+        return [p for p in self.policies.values() if "permit" in p.then and not self.is_inactive(p.path)]
+
+    def restrict(self, forwards: list[PortForward], zones: dict[str, str]) -> None:
+        """Give each destination-NAT forward the sources of the permit policies that reach its host."""
+        if not self.policies or self.permit_all:
+            return
+        permits = self._permits()
+        for fwd in forwards:
+            zone = zones.get(fwd.external_if or "", fwd.external_if)
+            reaching = [p for p in permits if (not zone or not p.from_zones() or zone in p.from_zones())
+                        and any(_reaches(self.book, n, fwd.internal_ip or "")
+                                for n in p.match.get("destination-address", ["any"]))]
+            if not reaching:
+                fwd.comment = " ".join(x for x in (fwd.comment, "[no permit policy reaches it]") if x)
+                continue
+            restriction, exclusions = policy_sources(reaching)
+            if restriction is None and exclusions is None:
+                continue
+            if exclusions:
+                fwd.source_exclusions = exclusions if fwd.source_restriction is None else None
+            else:
+                fwd.source_restriction = list(dict.fromkeys((fwd.source_restriction or []) + restriction))
+
+    def pinholes(self, command: str, unparsed: list[Unparsed]) -> list[PortForward]:
+        """IPv6 pinholes: permits from an internet-side zone to IPv6 address-book members."""
+        out: list[PortForward] = []
+        for policy in self._permits():
+            if not any(INTERNET_ZONE.search(z) for z in policy.from_zones()):
+                continue
+            label = "/".join(x for x in (policy.from_zone, policy.to_zone, policy.name) if x)
+            where = ref(command, policy.lines, label)
+            for name in policy.match.get("destination-address", []):
+                if name in ("any", "any-ipv6"):
+                    unparsed.append(Unparsed(command, policy.lines[0][0], policy.lines[0][1].strip(), "filter",
+                                             f"policy {policy.name} permits {name} destination from an internet-side "
+                                             "zone: which IPv6 hosts it opens is not listed"))
+                    continue
+                restriction, exclusions = policy_sources([policy])
+                for member in self.book.resolve([name]).members:
+                    if ":" in member and not member.startswith(("fqdn:", "wildcard:")):
+                        out += [PortForward(kind="ipv6_pinhole", proto=proto, internal_ip=host(member),
+                                            external_if=policy.from_zones()[0], external_ports=ports,
+                                            source_restriction=restriction, source_exclusions=exclusions,
+                                            source_ref=where)
+                                for proto, ports in _applications(policy.match.get("application", ["any"]))]
+        return out
+
+
+def _reaches(book: AddressBook, name: str, internal: str) -> bool:
+    if name in ("any-ipv4", "any-ipv6"):
+        return (":" in internal) == (name == "any-ipv6")
+    return name == "any" or covers(book, named(name), internal)
+
+
+def policy_sources(policies: list[Policy]) -> tuple[list[str] | None, list[str] | None]:
+    """(restriction, exclusions) of the union of the policies' source-address; names as list:<name>."""
+    sources: list[str] = []
+    for policy in policies:
+        names = policy.match.get("source-address", ["any"])
+        if "source-address-excluded" in policy.match:
+            return (None, [named(n) for n in names]) if len(policies) == 1 else (None, None)
+        if any(n in ANY_NAMES for n in names):
+            return None, None
+        sources += [named(n) for n in names]
+    return sources or None, None
+
+
+def _applications(names: list[str]) -> list[tuple[str, list[PortRange] | None]]:
+    """Predefined applications to (proto, ports); any other application counts as every port."""
+    if any(name not in _APPS for name in names):
+        return [("any", None)]
+    return [(proto, [PortRange(port, port)]) for name in names for proto, port in _APPS[name]]
 
 
 def host(prefix: str) -> str:

@@ -24,6 +24,9 @@ RELEVANT = {"ip firewall nat", "ipv6 firewall nat", "ipv6 firewall filter", "int
 _RULE_MENUS = {"ip firewall nat": "nat", "ipv6 firewall nat": "nat", "ipv6 firewall filter": "filter",
                **{menu: "address_list" for menu in ADDRESS_LISTS}}
 _PROTO_NUMBERS = {"6": "tcp", "17": "udp"}
+_NAT_ACTIONS = {"accept", "add-dst-to-address-list", "add-src-to-address-list", "dst-nat", "jump", "log",
+                "masquerade", "netmap", "passthrough", "redirect", "return", "same", "src-nat",
+                "endpoint-independent-nat"}
 _VERBS = "add|set|remove|print|export|enable|disable|unset|move|comment"
 _PATH = re.compile(rf"^/([\w\-/ ]*?)\s*((?:{_VERBS})\b.*)?$")
 
@@ -32,6 +35,8 @@ def nat_forward(kv: dict[str, str], flags: str, where: SourceRef) -> PortForward
     """The forward a NAT rule makes: chain dstnat with dst-nat/netmap; redirect stays on the router.
 
     Raises ValueError for a destination rule it cannot model (the caller makes it Unparsed)."""
+    if kv.get("action", "accept") not in _NAT_ACTIONS or ("action" not in kv and kv.get("to-addresses")):
+        raise ValueError(f"action {kv.get('action', '(none)')!r} is not a NAT action")
     if kv.get("action") not in ("dst-nat", "netmap"):
         return None
     if kv.get("chain") != "dstnat":

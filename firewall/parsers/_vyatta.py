@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from firewall.model import Interface, ParseError, PortForward, RouterConfig, SourceRef, Unparsed, Vlan
-from firewall.parsers._addrbook import AddressBook, named, negation
+from firewall.parsers._addrbook import AddressBook, is_address, named, negation
 from firewall.parsers._fields import first_v4_network, is_voice, norm_proto, try_service_ports, warn
 from firewall.parsers._text import numbered_lines
 
@@ -138,7 +138,11 @@ def dnat_rule(rule_id: str, lines: list[SetLine], keys: DnatKeys, command: str, 
             unparsed(cfg, command, lines, values[0][1], f"unknown attribute {key!r} of {rule_id}: what it "
                      "matches or rewrites is not modelled")
     internal_ip = first(a, keys.internal_ip)
-    if "exclude" in a or not internal_ip:
+    if "exclude" in a:
+        return None
+    if not internal_ip or not is_address(internal_ip):
+        what = f"translation address {internal_ip!r} is not an address" if internal_ip else "no translation address"
+        unparsed(cfg, command, lines, lines[0].number, f"{rule_id}: {what}: where it forwards is unknown")
         return None
     ports = {}
     for name, key in (("ext", keys.external_port), ("int", keys.internal_port)):
@@ -148,6 +152,13 @@ def dnat_rule(rule_id: str, lines: list[SetLine], keys: DnatKeys, command: str, 
             unparsed(cfg, command, lines, next(a[k][0][1] for k in key if k in a),
                      f"unreadable port {text!r} in {rule_id}: expected numbers or ranges")
     proto = norm_proto(first(a, ("protocol",)) or proto_default)
+    written = (first(a, ("protocol",)) or "").lstrip("!")
+    if written and not written.isdigit() and written not in _PROTOCOL_NAMES:
+        unparsed(cfg, command, lines, a["protocol"][0][1], f"protocol {written!r} of {rule_id} not understood, "
+                 "read as every protocol")
+        proto = "any"
+    elif (first(a, ("protocol",)) or "").startswith("!"):
+        proto = "any"               # every protocol but one: the wider 'any' never hides an exposure
     sources, excluded = _sources(a)
     iif = first(a, keys.iif) or first(a, ("inbound-interface group",))
     kind = "dmz" if ports["ext"] is None and proto == "any" else "dnat"
@@ -162,6 +173,8 @@ def dnat_rule(rule_id: str, lines: list[SetLine], keys: DnatKeys, command: str, 
                        source_exclusions=excluded or None, source_ref=block_ref(command, lines, rule_id))
 
 
+_PROTOCOL_NAMES = {"tcp", "udp", "tcp_udp", "all", "icmp", "icmpv6", "ipv6-icmp", "gre", "esp", "ah", "sctp",
+                   "ipip", "ospf", "vrrp", "igmp", "pim", "l2tp", "udplite", "dccp"}
 SOURCE_KEYS = ("source address", "source group address-group", "source group network-group",
                "source group ipv6-address-group", "source group ipv6-network-group", "source group domain-group")
 _GROUP_KINDS = {"address-group": "address", "network-group": "network", "ipv6-address-group": "address",

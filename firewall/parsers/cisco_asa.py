@@ -40,10 +40,13 @@ _STRONG = [r"^ASA Version", r"Adaptive Security Appliance", r"NAT Policies \(Sec
            r"^object network \S+\s*\n\s+(host|subnet|range|fqdn) "]
 _WEAK = [r"^object network ", r"^interface ", r"^hostname ", r"policy-map global_policy",
          r"^\s+inspect sip", r"^\s+(host|subnet|range) \S+"]
+_CONFIG_START = re.compile(r"^(: Saved|ASA Version \S+)", re.M)
 _HEADER = re.compile(r"^(Manual|Auto) NAT Policies \(Section (\d)\)")
 _XLATE_PAT = re.compile(r"^(TCP|UDP) PAT from (\S+?):([0-9a-fA-F.:]+)/(\d+) to (\S+?):([0-9a-fA-F.:]+)/(\d+)")
 _DETAIL = re.compile(r"^\s+(Source|Destination|Service) - ")     # `show nat detail` extra lines
 _XLATE_NOISE = re.compile(r"^(\d+ in use, |Flags:|\s*\S+ - \S+|\s*e - extended)")
+_XLATE_MORE = re.compile(r"^\s*(flags\b|[0-9a-fA-F:.]+(/\d+)?(,|\s+to\s|\s*$))")   # an entry's wrapped lines
+_XLATE_FLAGS = set("DirsITeN")
 
 
 def parse(outputs: Mapping[str, str]) -> RouterConfig:
@@ -89,6 +92,8 @@ def kind_of(command: str, lines: list[Line]) -> str:
         if pattern.match(command.strip()):
             return kind
     text = "\n".join(t for _, t in lines[:200])
+    if _CONFIG_START.search(text):
+        return "config"            # a running-config, even behind a commented-out `show version` (Oxidized)
     return next((kind for pattern, kind in _BY_CONTENT if pattern.search(text)), "config")
 
 
@@ -139,17 +144,30 @@ def _xlate(cfg: RouterConfig, command: str, lines: list[Line]) -> int:
             recognised += 1
         elif line[1].strip():
             cfg.warnings.append(warn(command, line, "unexpected line in show xlate"))
+            if found:
+                cfg.unparsed.append(_xlate_unparsed(command, line, "line not understood"))
     for block in found:
+        stray = [l for l in block[1:] if l[1].strip() and not _XLATE_MORE.match(l[1])]
+        cfg.unparsed += [_xlate_unparsed(command, l, "line not understood: expected an entry's wrapped "
+                                         "addresses or its 'flags' line") for l in stray]
+        block = [l for l in block if l not in stray]
         text = " ".join(t.strip() for _, t in block)
-        flags = re.search(r"\bflags\s+(?!idle\b)([A-Za-z]+)\b", text)
+        flags = re.search(r"\bflags\s+(?!idle\b)(\S+)", text)
+        if not re.search(r"\bflags\b", text) or (flags and not set(flags.group(1)) <= _XLATE_FLAGS):
+            cfg.unparsed.append(_xlate_unparsed(command, block[0], "entry flags missing or unknown: whether it "
+                                                "is a static translation is unknown"))
         forward = _xlate_forward(text, flags.group(1) if flags else "", command, block)
         if forward is False:
-            cfg.warnings.append(warn(command, block[0], "xlate entry not understood"))
+            cfg.unparsed.append(_xlate_unparsed(command, block[0], "xlate entry not understood"))
             continue
         recognised += len(block)
         if forward:
             cfg.forwards.append(forward)
     return recognised
+
+
+def _xlate_unparsed(command: str, line: Line, why: str) -> Unparsed:
+    return Unparsed(command, line[0], line[1].strip(), "nat", f"show xlate: {why}")
 
 
 def _xlate_forward(text: str, flags: str, command: str, block: list[Line]) -> PortForward | None | bool:

@@ -9,18 +9,20 @@ exclusions), `service upnp2` / `service upnp` (UPnP on, NAT-PMP noted),
 `interfaces <type> <name> [vif N] address/description`, switch-port `vlan pvid/vid`, host-name.
 Skipped as a whole: firewall, zone-policy, service (other than nat/upnp), system (other than
 conntrack and host-name), protocols, vpn. Unknown attributes of a NAT or port-forward rule
-become warnings. `show nat rules` and `show interfaces` are read with their ntc-templates.
+become warnings. `show interfaces` is read with its ntc-template; `show nat rules` line by line
+(the template refuses ranges, `ANY`, group names and `when saddr` lines), each line it cannot place
+an Unparsed item.
 """
 from __future__ import annotations
 
 import re
 from typing import Mapping
 
-from firewall.model import FeatureState, ParseError, PortForward, RouterConfig, SourceRef, SwitchPort
+from firewall.model import FeatureState, ParseError, PortForward, RouterConfig, SourceRef, SwitchPort, Unparsed
 from firewall.parsers import _vyatta as vy
-from firewall.parsers._addrbook import resolve_forwards
+from firewall.parsers._addrbook import AddressBook, is_address, named, negation, resolve_destinations, resolve_forwards
 from firewall.parsers._fields import norm_proto, read_outputs, try_ports
-from firewall.parsers._text import TemplateMismatch, numbered_lines, textfsm_rows
+from firewall.parsers._text import numbered_lines
 
 COMMANDS = ["show configuration commands", "show nat rules", "show interfaces"]
 
@@ -86,12 +88,15 @@ def _switch_ports(lines: list[vy.SetLine], command: str, cfg: RouterConfig) -> N
                                               trunk_vlans=",".join(vids), source_ref=ref))
 
 
-def parse_config(text: str, command: str) -> RouterConfig:
+def parse_config(text: str, command: str, book: AddressBook | None = None) -> RouterConfig:
     cfg = RouterConfig(platform="ubiquiti_edgerouter", commands=[command])
     lines = vy.read_config(text, command, cfg)
     _port_forwards(lines, command, cfg)
     _service_nat(lines, command, cfg)
-    resolve_forwards(cfg, vy.group_book(lines), where="'firewall group'")
+    groups = vy.group_book(lines)
+    resolve_forwards(cfg, groups, where="'firewall group'")
+    for name, members in groups.entries.items():
+        (book or AddressBook()).add(name, members)
     _features(lines, command, cfg)
     vy.interfaces(lines, command, cfg)
     _switch_ports(lines, command, cfg)
@@ -99,43 +104,95 @@ def parse_config(text: str, command: str) -> RouterConfig:
     return cfg
 
 
+_NAT_HEAD = re.compile(r"^(X?)(\d+)\s+(\S+)\s+(?:(\S+)\s+)?(daddr|saddr)\s+(\S+)(?:\s+to\s+(\S+))?\s*$")
+_NAT_PROTO = re.compile(r"^\s+proto-(\S+)\s+(?:dport|sport)\s+(\S+)(?:\s+to\s+(\S+))?\s*$")
+_NAT_WHEN = re.compile(r"^\s+when\s+(saddr|daddr)\s+(\S+),\s+(?:sport|dport)\s+(\S+)\s*$")
+_NAT_NOISE = re.compile(r"^(Type Codes:|\s+X at the front of rule|rule\s+type\s+intf|[-\s]*$|\s*Desc: )")
+
+
 def parse_nat_rules(text: str, command: str = "show nat rules") -> RouterConfig:
-    """`show nat rules`: DST rows carry the external side in src_* and the internal in dest_*."""
+    """`show nat rules`: a rule line (type, interface, daddr X to INSIDE), its `proto-P dport A to B`
+    line and, when the rule matches sources, a `when saddr S, sport T` line. A DST rule's external side
+    is the daddr; a name where an address stands is a firewall group, resolved in parse()."""
     cfg = RouterConfig(platform="ubiquiti_edgerouter", commands=[command])
-    try:
-        rows = textfsm_rows("ubiquiti_edgerouter_show_nat_rules", text)
-    except TemplateMismatch as exc:
-        raise ParseError(f"{command}: {exc}") from None
-    if not rows and "Type Codes" not in text:
+    lines, rules = numbered_lines(text), []
+    for number, line in lines:
+        head, proto, when = _NAT_HEAD.match(line), _NAT_PROTO.match(line), _NAT_WHEN.match(line)
+        if head:
+            rules.append(((number, line), head, []))
+        elif (proto or when) and rules and not any(m.re is (proto or when).re for _, m in rules[-1][2]):
+            rules[-1][2].append(((number, line), proto or when))
+        elif not _NAT_NOISE.match(line):
+            cfg.unparsed.append(Unparsed(command, number, line.strip(), "nat", "line not understood: expected a "
+                                         "rule line 'N TYPE intf daddr A to B' or its 'proto-P dport A to B' line"))
+    if not rules and "Type Codes" not in text:
         raise ParseError(f"{command}: no NAT rule rows; not `show nat rules` output")
-    lines = numbered_lines(text)
-    for row in rows:
-        if row.get("type") != "DST":
-            continue
-        block = [(n, t) for n, t in lines if re.match(rf"^X?{re.escape(row['rule'])}\s+DST\b", t.strip())]
-        start = block[0][0] if block else None
-        raw = "\n".join(t.rstrip() for n, t in lines if start and start <= n <= start + 1)
-        ext, internal = (row.get("src_port") or "").strip(), (row.get("dest_port") or "").strip()
-        cfg.forwards.append(PortForward(
-            kind="dnat", proto=norm_proto(row.get("protocol", "all")),
-            internal_ip=row.get("dest_address") or None, external_ip=row.get("src_address") or None,
-            external_if=row.get("interface") or None,
-            external_ports=try_ports(ext) if ext and ext.upper() != "ANY" else None,
-            internal_ports=try_ports(internal) if internal and internal.upper() != "ANY" else None,
-            enabled=not raw.lstrip().startswith("X"),
-            source_ref=SourceRef(command, start, start + 1 if start else None, f"nat rule {row['rule']}", raw)))
+    for first, head, more in rules:
+        _nat_rule(cfg, command, first, head, more)
     return cfg
 
 
-def _read(command: str, text: str) -> RouterConfig:
-    if command.startswith("show nat") or (not command and "Type Codes:" in text and "DST" in text):
-        return parse_nat_rules(text, command or "show nat rules")
-    return vy.read_output("ubiquiti_edgerouter", "ubiquiti_edgerouter_show_interfaces", command, text, parse_config)
+def _nat_rule(cfg: RouterConfig, command: str, first, head, more) -> None:
+    excluded, rule, kind, iface, direction, original, inside = head.groups()
+    if kind in ("SRC", "MASQ"):
+        return
+    block = [first] + [line for line, _ in more]
+    where = SourceRef(command, first[0], block[-1][0], f"nat rule {rule}", "\n".join(t.rstrip() for _, t in block))
+    proto = next((m for _, m in more if m.re is _NAT_PROTO), None)
+    when = next((m for _, m in more if m.re is _NAT_WHEN), None)
+    ports = [p for p in (proto.groups()[1:] if proto else ()) if p and p.upper() != "ANY"]
+    problem = (f"rule type {kind!r} unknown, read as DST" if kind != "DST" else
+               "no translation address ('to ...')" if not inside or direction != "daddr" else
+               f"translation address {inside!r} is not an address" if not is_address(inside) else
+               "its 'proto-P dport ...' line is missing: protocol and ports unknown" if not proto else
+               f"ports {ports} not understood, read as every port" if any(try_ports(p) is None for p in ports)
+               else "")
+    if problem:
+        cfg.unparsed.append(Unparsed(command, first[0], first[1].strip(), "nat", f"rule {rule}: {problem}"))
+    if not inside or direction != "daddr":
+        return
+    ext, internal = (proto.group(2), proto.group(3) or "") if proto else ("ANY", "")
+    sources, exclusions = _address_side(when.group(2)) if when else (None, None)
+    forward = PortForward(
+        kind="dnat", proto=norm_proto(proto.group(1)) if proto else "any", internal_ip=inside,
+        external_ip=None if original.upper() == "ANY" else _named(original), external_if=iface or None,
+        external_ports=try_ports(ext) if ext.upper() != "ANY" else None,
+        internal_ports=try_ports(internal) if internal and internal.upper() != "ANY" else None,
+        enabled=not excluded, source_restriction=sources, source_exclusions=exclusions, source_ref=where)
+    cfg.forwards.append(forward)
+
+
+def _named(value: str) -> str:
+    return value if is_address(value) else named(value)
+
+
+def _address_side(value: str) -> tuple[list[str] | None, list[str] | None]:
+    negated, value = negation(value)
+    if value.upper() == "ANY":
+        return None, None
+    return (None, [_named(value)]) if negated else ([_named(value)], None)
 
 
 def parse(outputs: Mapping[str, str]) -> RouterConfig:
-    """Parse EdgeRouter outputs (configuration in either form, show nat rules, show interfaces)."""
-    return read_outputs("ubiquiti_edgerouter", outputs, _read)
+    """Parse EdgeRouter outputs (configuration in either form, show nat rules, show interfaces).
+
+    Groups named in `show nat rules` are resolved against the configuration's `firewall group`
+    when that is among the outputs; otherwise they stay named and become Unparsed."""
+    book = AddressBook()
+
+    def config(text: str, command: str) -> RouterConfig:
+        return parse_config(text, command, book)
+
+    def read(command: str, text: str) -> RouterConfig:
+        if command.startswith("show nat") or (not command and "Type Codes:" in text and "DST" in text):
+            return parse_nat_rules(text, command or "show nat rules")
+        return vy.read_output("ubiquiti_edgerouter", "ubiquiti_edgerouter_show_interfaces", command, text, config)
+
+    cfg = read_outputs("ubiquiti_edgerouter", outputs, read)
+    from_table = [f for f in cfg.forwards if f.source_ref.rule_id.startswith("nat rule ")]
+    resolve_forwards(cfg, book, from_table, where="'firewall group' of the collected configuration")
+    resolve_destinations(cfg, book, "daddr", "'firewall group' of the collected configuration")
+    return cfg
 
 
 def sniff(text: str) -> float:

@@ -4,9 +4,10 @@ Read from `show configuration | display set`: `set|deactivate security nat desti
 (see _junos_nat), the global and per-zone address books (address, range-address, dns-name, address-set;
 resolved in the NAT rules' source-address-name), `security zones ... interfaces` (WAN/LAN role by zone
 name), `security alg sip disable`, `interfaces X unit N vlan-id|family inet address|description`,
-`vlans NAME vlan-id|l3-interface|description`, `system host-name`, `version`. Skipped without
-warnings: every other `set` hierarchy (policies, routing, screens, system services...), source
-NAT and proxy-arp. `show vlans` goes through the ntc-templates template one VLAN at a time.
+`vlans NAME vlan-id|l3-interface|description`, `system host-name`, `version`, `security policies`
+(who reaches a NAT'd host, IPv6 pinholes; see _junos_nat). Skipped without warnings: every other
+`set` hierarchy (routing, screens, system services...), source NAT and proxy-arp. `show vlans`
+goes through the ntc-templates template one VLAN at a time.
 A configuration in brace format is refused with a hint to add `| display set`.
 """
 from __future__ import annotations
@@ -115,6 +116,10 @@ def _set(cfg: RouterConfig, command: str, line: Line, path: list[str], state: _S
         if not state.nat.statement(path[2:], line):
             cfg.unparsed.append(_unparsed(command, line, "nat", "NAT statement not understood: expected a pool, "
                                           "rule-set from/to, or rule match/then"))
+    elif path[:2] == ["security", "policies"] and len(path) > 2:
+        if not state.nat.policy(path[2:], line):
+            cfg.unparsed.append(_unparsed(command, line, "filter", "security policy statement not understood: "
+                                          "expected from-zone/to-zone/policy or global policy match/then"))
     elif path[:4] == ["security", "alg", "sip", "disable"]:
         cfg.sip_alg = FeatureState(enabled=False, detail="set security alg sip disable",
                                    source_ref=ref(command, line, "security alg sip"))
@@ -172,6 +177,8 @@ def _finish(cfg: RouterConfig, state: _State) -> None:
             cfg.forwards += state.nat.rule_forwards(rule, state.command)
         except ValueError as exc:
             cfg.unparsed.append(_unparsed(state.command, rule.lines[0], "nat", f"NAT rule {rs}/{name}: {exc}"))
+    state.nat.restrict(cfg.forwards, state.zones)
+    cfg.forwards += state.nat.pinholes(state.command, cfg.unparsed)
     resolve_forwards(cfg, state.nat.book, where="the security address-book")
     for name, unit in state.units.items():
         zone = state.zones.get(name, "").lower()

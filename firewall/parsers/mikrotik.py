@@ -15,7 +15,7 @@ import re
 from typing import Mapping, NamedTuple
 
 from firewall.model import FeatureState, RouterConfig
-from firewall.parsers._addrbook import AddressBook, resolve_forwards
+from firewall.parsers._addrbook import AddressBook, resolve_destinations, resolve_forwards
 from firewall.parsers._mikrotik_rules import (
     Export,
     add_vlan,
@@ -48,6 +48,7 @@ _ENTRY = re.compile(r"^\s{0,3}(\d+)\s+([A-Z*]*)\s*(.*)$")
 _LOG = re.compile(r"^\s*\d{2}:\d{2}:\d{2} echo: ")
 _NOISE = re.compile(r"^\s*(Flags:|Columns:|#\s+[A-Z])")
 _COLON_KV = re.compile(r"^\s*([\w-]+):\s*(.*)$")
+_TABLE_HEAD = re.compile(r"^\s*#\s+LIST\s+ADDRESS\b")
 _BY_COMMAND = [
     (re.compile(r"firewall nat (print|pr)\b"), "nat_print"),
     (re.compile(r"ipv6 firewall filter (print|pr)\b"), "filter_print"),
@@ -77,8 +78,11 @@ def parse(outputs: Mapping[str, str]) -> RouterConfig:
     def handle(cfg: RouterConfig, command: str, lines: list[Line]) -> int:
         return _HANDLERS[kind_of(command, lines)](cfg, command, lines, book)
 
-    return parse_sections("mikrotik_routeros", outputs, split_on_prompts(_PROMPT), handle,
-                          lambda cfg: resolve_forwards(cfg, book, where="the export or address-list print"))
+    def finish(cfg: RouterConfig) -> None:
+        resolve_forwards(cfg, book, where="the export or address-list print")
+        resolve_destinations(cfg, book, "dst-address-list", "the export or address-list print")
+
+    return parse_sections("mikrotik_routeros", outputs, split_on_prompts(_PROMPT), handle, finish)
 
 
 def sniff(text: str) -> float:
@@ -153,15 +157,36 @@ def _filter_print(cfg: RouterConfig, command: str, lines: list[Line], book: Addr
 
 
 def _address_list_print(cfg: RouterConfig, command: str, lines: list[Line], book: AddressBook) -> int:
-    """`/ip firewall address-list print detail`: `list=X address=Y` entries (the column table is not read)."""
+    """`/ip firewall address-list print`: `list=X address=Y` entries (detail), or the column table."""
+    header = next((t for _, t in lines if _TABLE_HEAD.match(t)), None)
     recognised, entries = print_entries(cfg, command, lines)
     for entry in entries:
         try:
-            address_list_entry(book, entry.kv, entry.flags)
+            if header and "list" not in entry.kv:
+                address_list_entry(book, *_table_row(header, entry))
+            else:
+                address_list_entry(book, entry.kv, entry.flags)
         except ValueError as exc:
             cfg.unparsed.append(nat_unparsed(ref(command, entry.block, entry.index), str(exc) +
                                              "; print it with 'detail' or use export", "address_list"))
     return recognised
+
+
+def _table_row(header: str, entry: Entry) -> tuple[dict[str, str], str]:
+    """(column -> cell, flags) of one table row, cut at the header's column starts.
+
+    A list name may start with capitals that the entry pattern takes for flags, so the flags are what
+    stands between the row number and the LIST column."""
+    columns = [(m.start(), m.group().lower()) for m in re.finditer(r"\S+", header)][1:]
+    comment_first = bool(re.match(r"^\s*\d+\s+[A-Z*]*\s*;;;", entry.block[0][1]))
+    text = entry.block[1][1] if comment_first and len(entry.block) > 1 else entry.block[0][1]
+    cells = {}
+    for (start, name), (end, _) in zip(columns, columns[1:] + [(None, "")]):
+        if 0 < start < len(text) and text[start - 1] != " ":
+            raise ValueError(f"row does not line up with the {name.upper()} column of the table header")
+        cells[name] = text[start:end].strip()
+    flags = entry.flags if comment_first else text[:columns[0][0]].strip().removeprefix(entry.index).strip()
+    return cells, flags
 
 
 def _vlan_print(cfg: RouterConfig, command: str, lines: list[Line], book: AddressBook) -> int:

@@ -171,6 +171,10 @@ def _nat_rule(doc: _Doc, rule: ET.Element, index: int, cfg: RouterConfig) -> Non
     proto = norm_proto(rule.findtext("protocol") or "any")
     target = (rule.findtext("target") or "").strip()
     target = (doc.aliases.get(target) or [target])[0]
+    if not target or not is_address(target):
+        cfg.unparsed.append(Unparsed(doc.command, ref.line, ref.text.split("\n")[0], "nat",
+                                     f"{rule_id}: redirect target {target or '(none)'!r} is not an address or "
+                                     "host alias: where it forwards is unknown"))
     cfg.forwards.append(PortForward(
         kind="dmz" if external is None and proto == "any" else "dnat", proto=proto, internal_ip=target or None,
         external_ip=_side(destination), external_if=(rule.findtext("interface") or "").strip() or None,

@@ -95,13 +95,13 @@ def _desired(name: str) -> Any:
 
 def apply(db, rid: int, driver_for, box) -> tuple[Remediation, dict[str, str]]:
     """Write every planned setting (read back by the driver); returns the generated secrets once."""
-    from hardening.remediation.engine import RemediationError
+    from hardening.remediation.engine import RemediationError, device_of
     generated: dict[str, str] = {}
     with db.session() as sess:
         row = sess.get(Remediation, rid)
         if row.state != "planned":
             raise RemediationError(f"remediation {rid} is {row.state}; only a planned one can be applied")
-        device = sess.get(Device, row.device_id)
+        device = device_of(sess, row)
         locks.acquire(db, device.id, f"remediation:{rid}", row.confirm_timeout_seconds + 120)
         driver = driver_for(device)
         try:
@@ -167,13 +167,13 @@ def confirm(db, rid: int) -> Remediation:
 
 
 def rollback(db, rid: int, driver_for, box, reason: str = "rolled back on request") -> Remediation:
-    from hardening.remediation.engine import RemediationError
+    from hardening.remediation.engine import RemediationError, device_of
     with db.session() as sess:
         row = sess.get(Remediation, rid)
         if row.state != "awaiting_confirmation":
             raise RemediationError(f"remediation {rid} is {row.state}; a server change can be rolled back until "
                                    "it is confirmed (the previous secrets are discarded on confirmation)")
-        device = sess.get(Device, row.device_id)
+        device = device_of(sess, row)
         before = box.decrypt(row.backup["secrets_enc"].encode())
         _restore(driver_for(device), row, box)
         restored = {k: v for k, v in before.items() if k in ("phone_admin_password", "pnp_secret_key")}

@@ -38,6 +38,15 @@ class RemediationError(Exception):
     """The request does not fit the remediation's state (409)."""
 
 
+def device_of(sess, row: Remediation) -> Device:
+    """The device a remediation changes; its record outlives a deleted device, which nothing can change."""
+    device = sess.get(Device, row.device_id) if row.device_id is not None else None
+    if device is None:
+        raise RemediationError(f"remediation {row.id}: its device was deleted from the inventory; the record is "
+                               "kept, nothing can be applied, confirmed or rolled back through it")
+    return device
+
+
 class PlanConflict(RemediationError):
     """The router is not where the plan (or the change) left it; `diff` says how (409 with the diff)."""
 
@@ -107,7 +116,7 @@ def apply(db, rid: int, open_driver: OpenDriver, probe: Callable[[dict], dict] |
             row.state, row.error = "expired", f"the plan expired at {row.plan['expires_at']} UTC; plan again"
             sess.commit()
             raise RemediationError(f"remediation {rid}: {row.error}")
-        device = sess.get(Device, row.device_id)
+        device = device_of(sess, row)
         locks.acquire(db, device.id, _holder(rid), row.confirm_timeout_seconds + LOCK_MARGIN)
         row.state, row.verification = "applying", {"applying_in": process_name()}   # see sweep_interrupted
         sess.commit()
@@ -198,7 +207,7 @@ def confirm(db, rid: int, open_driver: OpenDriver) -> Remediation:
                      f"({row.confirm_deadline:%Y-%m-%d %H:%M:%S} UTC); the change was undone", automatic=True)
     with db.session() as sess:
         row = sess.get(Remediation, rid)
-        device = sess.get(Device, row.device_id)
+        device = device_of(sess, row)
         with open_driver(device) as drv:
             timer = nft_live.disarm(drv, row.backup["dir"])
             _json, now = nft_live.read(drv)
@@ -234,7 +243,7 @@ def _undo(db, rid: int, open_driver: OpenDriver, state: str, reason: str, *, aut
         row = sess.get(Remediation, rid)
         if row.state not in ("awaiting_confirmation", "confirmed"):
             raise RemediationError(f"remediation {rid} is {row.state}; only an applied change can be rolled back")
-        device = sess.get(Device, row.device_id)
+        device = device_of(sess, row)
         nft, workdir = row.plan["nft"], row.backup.get("dir")
         with open_driver(device) as drv:
             timer = None

@@ -6,6 +6,8 @@ becomes an Unparsed item (construct address_list), so the analysis never passes 
 """
 from __future__ import annotations
 
+import re
+
 from firewall.model import PortForward, RouterConfig, SourceRef
 from firewall.parsers import cisco_asa, edgeos, fortinet, juniper, mikrotik, pfsense, vyos
 from firewall.parsers._addrbook import AddressBook, resolve_forwards
@@ -356,3 +358,306 @@ def test_asa_object_groups_resolved_through_the_interface_access_list():
     assert got == [("192.168.20.10", 5060, ["198.51.100.10", "203.0.113.64/27", "192.0.2.0/24"]),
                    ("192.168.20.11", 443, None)]
     assert [(u.line, u.construct) for u in cfg.unparsed] == [(19, "filter")]
+
+
+ASA_SERVICES = """\
+object network PBX
+ host 192.168.20.10
+object network PBX-SIP
+ host 192.168.20.10
+ nat (inside,outside) static interface service udp sip sip
+object network PBX-WEB
+ host 192.168.20.10
+ nat (inside,outside) static interface service tcp https https
+object network PBX-SSH
+ host 192.168.20.10
+ nat (inside,outside) static interface service tcp ssh ssh
+object service RTP
+ service udp destination range 10000 20000
+object service SIP-UDP
+ service udp destination eq sip
+object-group service RTP-PORTS udp
+ port-object range 10000 20000
+object-group service VOICE
+ service-object object SIP-UDP
+ group-object RTP-PORTS
+object-group service WEB tcp
+ port-object eq https
+ port-object eq 8443
+object-group service HIGH tcp
+ port-object gt 1023
+object-group service ODD
+ service-object frob
+object-group network CARRIERS
+ network-object 198.51.100.0 255.255.255.0
+object-group network OFFICE
+ network-object host 192.0.2.7
+nat (inside,outside) source static PBX interface service RTP RTP
+access-list OUTSIDE_IN extended permit object-group VOICE object-group CARRIERS object PBX
+access-list OUTSIDE_IN extended permit tcp object-group OFFICE object PBX object-group WEB
+access-list OUTSIDE_IN extended permit tcp host 192.0.2.50 object-group HIGH object PBX eq https
+access-list OUTSIDE_IN extended permit tcp any object PBX eq ssh inactive
+access-list OUTSIDE_IN extended permit object-group GHOST host 198.51.100.99 object PBX
+access-group OUTSIDE_IN in interface outside
+"""
+
+
+def test_asa_service_objects_and_groups_decide_which_permits_reach_a_forward():
+    cfg = cisco_asa.parse({"show running-config": ASA_SERVICES})
+    got = [(f.proto, str(f.external_ports[0]), f.source_restriction) for f in cfg.forwards]
+    assert got == [
+        ("udp", "5060", ["198.51.100.0/24", "198.51.100.99"]),          # VOICE's SIP-UDP; GHOST: every port
+        ("tcp", "443", ["192.0.2.7", "192.0.2.50", "198.51.100.99"]),   # WEB; HIGH is a source port group
+        ("tcp", "22", ["198.51.100.99"]),                                # the ssh permit is inactive
+        ("udp", "10000-20000", ["198.51.100.0/24", "198.51.100.99"]),   # VOICE's RTP-PORTS
+    ]
+    assert [(u.line, u.construct) for u in cfg.unparsed] == [(27, "filter")]     # `service-object frob`
+
+
+def test_asa_without_service_resolution_a_permit_for_another_port_would_open_the_forward():
+    only_web = ASA_SERVICES.replace("access-list OUTSIDE_IN extended permit object-group GHOST", "! ")
+    cfg = cisco_asa.parse({"show running-config": only_web})
+    ssh = next(f for f in cfg.forwards if str(f.external_ports[0]) == "22")
+    assert ssh.source_restriction is None and "no permit in access list OUTSIDE_IN" in ssh.comment
+
+
+ROUTEROS_TABLE = """\
+Flags: X - disabled; D - dynamic
+Columns: LIST, ADDRESS, CREATION-TIME, TIMEOUT
+#     LIST          ADDRESS          CREATION-TIME        TIMEOUT
+0     ;;; carrier A
+      SIP-Carriers  198.51.100.0/24  2024-05-01 10:00:00
+1   X SIP-Carriers  192.0.2.99       2024-05-01 10:00:00
+2   D SIP-Carriers  203.0.113.64/27  2024-05-01 10:00:00  23h59m
+3     pbx-public    203.0.113.5      2024-05-01 10:00:00
+4     wan-ips       203.0.113.5      2024-05-01 10:00:00
+5     wan-ips       203.0.113.6      2024-05-01 10:00:00
+6     by-name       pbx.example.net  2024-05-01 10:00:00
+"""
+ROUTEROS_DST_LISTS = """\
+/ip firewall nat
+add action=dst-nat chain=dstnat dst-address-list=pbx-public dst-port=5060 protocol=udp \\
+    src-address-list=SIP-Carriers to-addresses=192.168.88.10
+add action=dst-nat chain=dstnat dst-address-list=wan-ips dst-port=443 protocol=tcp to-addresses=192.168.88.10
+add action=dst-nat chain=dstnat dst-address-list=nowhere dst-port=80 protocol=tcp to-addresses=192.168.88.10
+add action=dst-nat chain=dstnat dst-address-list=by-name dst-port=8080 protocol=tcp to-addresses=192.168.88.10
+"""
+
+
+def test_routeros_address_list_column_table_and_dst_address_lists():
+    cfg = mikrotik.parse({"/ip firewall address-list print": ROUTEROS_TABLE,
+                          "/ip firewall nat export": ROUTEROS_DST_LISTS})
+    got = [(f.external_ports[0].lo, f.external_ip, f.source_restriction) for f in cfg.forwards]
+    assert got == [
+        (5060, "203.0.113.5", ["198.51.100.0/24", "203.0.113.64/27"]),   # entry 1 is disabled; D still matches
+        (443, "203.0.113.5", None),
+        (443, "203.0.113.6", None),                                       # one forward per listed address
+        (80, "list:nowhere", None),
+        (8080, "list:by-name", None),
+    ]
+    assert [(u.line, u.construct) for u in sorted(cfg.unparsed, key=lambda u: u.line)] == [
+        (5, "address_list"), (6, "address_list")]
+    assert "'nowhere'" in cfg.unparsed[0].reason or "'nowhere'" in cfg.unparsed[1].reason
+
+
+def test_routeros_table_row_out_of_line_with_its_header_is_unparsed():
+    skewed = ROUTEROS_TABLE.splitlines()[:3] + ["7     SIP-Carriers-and-more-than-fits 203.0.113.99  2024-05-01"]
+    cfg = mikrotik.parse({"/ip firewall address-list print": "\n".join(skewed) + "\n"})
+    assert [(u.line, u.construct) for u in cfg.unparsed] == [(4, "address_list")]
+
+
+EDGEOS_NAT_RULES = """\
+Type Codes:  SRC - source, DST - destination, MASQ - masquerade
+              X at the front of rule implies rule is excluded
+
+rule   type  intf     translation
+----   ----  ----     -----------
+10     DST   eth0     daddr ANY to 192.168.1.20
+    proto-udp         dport 5060 to 5060
+                      when saddr CARRIER-HOSTS, sport ANY
+
+20     DST   eth0     daddr PUBLIC-IPS to 192.168.1.20
+    proto-tcp         dport 443 to 443
+                      when saddr !198.51.100.0/24, sport ANY
+
+30     DST   eth0     daddr 203.0.113.2 to 192.168.1.20
+    proto-udp         dport 10000-20000
+                      when saddr NOT-DEFINED, sport ANY
+
+40     DST   eth0     daddr 203.0.113.2 to 192.168.1.21
+
+5001   MASQ  eth0     saddr 192.168.1.0/24 to 203.0.113.2
+    proto-all         sport ANY
+"""
+
+
+def test_edgeos_show_nat_rules_groups_resolved_from_the_configuration():
+    groups = VYATTA_GROUPS + "set firewall group address-group PUBLIC-IPS address '203.0.113.2'\n"
+    cfg = edgeos.parse({"show nat rules": EDGEOS_NAT_RULES, "show configuration commands": groups})
+    got = [(f.source_ref.rule_id, f.proto, f.external_ip, f.external_ports and str(f.external_ports[0]),
+            f.source_restriction, f.source_exclusions) for f in cfg.forwards]
+    assert got == [
+        ("nat rule 10", "udp", None, "5060", ["203.0.113.70-203.0.113.71"], None),
+        ("nat rule 20", "tcp", "203.0.113.2", "443", None, ["198.51.100.0/24"]),
+        ("nat rule 30", "udp", "203.0.113.2", "10000-20000", ["list:NOT-DEFINED"], None),
+        ("nat rule 40", "any", "203.0.113.2", None, None, None),       # its protocol line is missing
+    ]
+    assert sorted((u.line, u.construct) for u in cfg.unparsed) == [(14, "address_list"), (18, "nat")]
+
+
+def test_edgeos_show_nat_rules_alone_leaves_groups_unparsed_and_damage_visible():
+    cfg = edgeos.parse({"show nat rules": EDGEOS_NAT_RULES})
+    assert [f.external_ip for f in cfg.forwards][:2] == [None, "list:PUBLIC-IPS"]
+    assert sorted((u.line, u.construct) for u in cfg.unparsed) == [
+        (6, "address_list"), (10, "address_list"), (14, "address_list"), (18, "nat")]
+    damaged = EDGEOS_NAT_RULES.replace("10     DST", "10     DZT").replace("    proto-tcp         dport 443", "?")
+    cfg = edgeos.parse({"show nat rules": damaged})
+    assert {(u.line, u.construct) for u in cfg.unparsed} >= {(6, "nat"), (11, "nat")}
+
+
+JUNOS_POLICIES = """\
+set security address-book global address CARRIER-A 198.51.100.0/24
+set security address-book global address CARRIER-B range-address 203.0.113.64 to 203.0.113.95
+set security address-book global address-set CARRIERS address CARRIER-A
+set security address-book global address-set CARRIERS address CARRIER-B
+set security address-book global address OFFICE 192.0.2.0/28
+set security address-book global address PBX 192.168.20.10/32
+set security address-book global address WEB 192.168.20.11/32
+set security address-book global address PBX6 2001:db8:20::10/128
+set security zones security-zone untrust interfaces ge-0/0/0.0
+set security nat destination pool PBX address 192.168.20.10/32
+set security nat destination pool WEB address 192.168.20.11/32
+set security nat destination rule-set IN from zone untrust
+set security nat destination rule-set IN rule SIP match destination-address 203.0.113.10/32
+set security nat destination rule-set IN rule SIP match destination-port 5060
+set security nat destination rule-set IN rule SIP then destination-nat pool PBX
+set security nat destination rule-set IN rule WEB match destination-address 203.0.113.10/32
+set security nat destination rule-set IN rule WEB match destination-port 443
+set security nat destination rule-set IN rule WEB then destination-nat pool WEB
+set security policies from-zone untrust to-zone trust policy SIP-IN match source-address CARRIERS
+set security policies from-zone untrust to-zone trust policy SIP-IN match source-address OFFICE
+set security policies from-zone untrust to-zone trust policy SIP-IN match destination-address PBX
+set security policies from-zone untrust to-zone trust policy SIP-IN match application junos-sip
+set security policies from-zone untrust to-zone trust policy SIP-IN then log session-init
+set security policies from-zone untrust to-zone trust policy SIP-IN then permit
+set security policies from-zone untrust to-zone trust policy WEB-ANY match source-address any
+set security policies from-zone untrust to-zone trust policy WEB-ANY match destination-address WEB
+set security policies from-zone untrust to-zone trust policy WEB-ANY match application junos-https
+set security policies from-zone untrust to-zone trust policy WEB-ANY then permit
+set security policies from-zone untrust to-zone trust policy OLD match source-address any
+set security policies from-zone untrust to-zone trust policy OLD match destination-address PBX
+set security policies from-zone untrust to-zone trust policy OLD match application any
+set security policies from-zone untrust to-zone trust policy OLD then permit
+deactivate security policies from-zone untrust to-zone trust policy OLD
+set security policies from-zone trust to-zone untrust policy OUT match source-address any
+set security policies from-zone trust to-zone untrust policy OUT match destination-address any
+set security policies from-zone trust to-zone untrust policy OUT match application any
+set security policies from-zone trust to-zone untrust policy OUT then permit
+set security policies from-zone untrust to-zone trust policy V6-SIP match source-address CARRIER-A
+set security policies from-zone untrust to-zone trust policy V6-SIP match destination-address PBX6
+set security policies from-zone untrust to-zone trust policy V6-SIP match application junos-sip
+set security policies from-zone untrust to-zone trust policy V6-SIP then permit
+set security policies from-zone untrust to-zone trust policy V6-ALL match source-address OFFICE
+set security policies from-zone untrust to-zone trust policy V6-ALL match destination-address any-ipv6
+set security policies from-zone untrust to-zone trust policy V6-ALL match application any
+set security policies from-zone untrust to-zone trust policy V6-ALL then permit
+"""
+
+
+def test_junos_policies_restrict_dnat_sources_and_open_ipv6_pinholes():
+    cfg = juniper.parse({"show configuration | display set": JUNOS_POLICIES})
+    got = [(f.kind, f.source_ref.rule_id, f.proto, f.internal_ip, f.external_ports and str(f.external_ports[0]),
+            f.source_restriction) for f in cfg.forwards]
+    assert got == [
+        ("dnat", "IN/SIP", "any", "192.168.20.10", "5060",
+         ["198.51.100.0/24", "203.0.113.64-203.0.113.95", "192.0.2.0/28"]),   # OLD is deactivated
+        ("dnat", "IN/WEB", "any", "192.168.20.11", "443", None),
+        ("ipv6_pinhole", "untrust/trust/V6-SIP", "udp", "2001:db8:20::10", "5060", ["198.51.100.0/24"]),
+        ("ipv6_pinhole", "untrust/trust/V6-SIP", "tcp", "2001:db8:20::10", "5060", ["198.51.100.0/24"]),
+    ]
+    assert [(u.line, u.construct) for u in cfg.unparsed] == [(42, "filter")]      # any-ipv6 from untrust
+
+
+def test_junos_default_permit_all_or_no_policies_leave_any_source():
+    for text in ("\n".join(JUNOS_POLICIES.splitlines()[:18]) + "\n",
+                 JUNOS_POLICIES + "set security policies default-policy permit-all\n"):
+        sip = juniper.parse({"show configuration | display set": text}).forwards[0]
+        assert sip.source_ref.rule_id == "IN/SIP" and sip.source_restriction is None
+
+
+FORTI_TYPES = """\
+config firewall address
+    edit "geo-us"
+        set type geography
+        set country "US"
+    next
+    edit "lan-subnet"
+        set type interface-subnet
+        set subnet 192.168.1.0 255.255.255.0
+        set interface "internal"
+    next
+    edit "sdn-peers"
+        set type dynamic
+        set sdn "aws"
+    next
+    edit "carrier-a"
+        set subnet 198.51.100.0 255.255.255.0
+    next
+end
+config firewall addrgrp
+    edit "mixed"
+        set member "carrier-a" "geo-us"
+    next
+end
+config firewall vip
+    edit "v-geo"
+        set extip 203.0.113.5
+        set mappedip "10.40.0.10"
+    next
+    edit "v-ifnet"
+        set extip 203.0.113.6
+        set mappedip "10.40.0.10"
+    next
+    edit "v-sdn"
+        set extip 203.0.113.7
+        set mappedip "10.40.0.10"
+    next
+    edit "v-mixed"
+        set extip 203.0.113.8
+        set mappedip "10.40.0.10"
+    next
+end
+config firewall policy
+    edit 1
+        set srcaddr "geo-us"
+        set dstaddr "v-geo"
+        set action accept
+    next
+    edit 2
+        set srcaddr "lan-subnet"
+        set dstaddr "v-ifnet"
+        set action accept
+    next
+    edit 3
+        set srcaddr "sdn-peers"
+        set dstaddr "v-sdn"
+        set action accept
+    next
+    edit 4
+        set srcaddr "mixed"
+        set dstaddr "v-mixed"
+        set action accept
+    next
+end
+"""
+
+
+def test_fortigate_geography_dynamic_and_interface_subnet_addresses_are_unparsed_where_used():
+    cfg = fortinet.parse({"show": FORTI_TYPES})
+    got = {f.source_ref.rule_id: f.source_restriction for f in cfg.forwards}
+    assert got == {"v-geo": ["list:geo-us"], "v-ifnet": ["list:lan-subnet"], "v-sdn": ["list:sdn-peers"],
+                   "v-mixed": ["198.51.100.0/24", "list:geo-us"]}
+    named_lists = sorted(re.search(r"address list '([^']+)'", u.reason).group(1)
+                         for u in cfg.unparsed if u.construct == "address_list")
+    assert named_lists == ["geo-us", "geo-us", "lan-subnet", "sdn-peers"]
+    assert _sip_verdict(cfg, CARRIERS)[0] != "pass"

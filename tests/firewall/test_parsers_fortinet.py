@@ -23,7 +23,7 @@ def test_vip_template_forwards_used_by_policies():
     placeholders = [(w.line, w.text) for w in cfg.warnings if w.message.startswith("interface")]
     assert placeholders == [(19, "edit port1"), (27, "edit port2")]         # `set ip ${Port1IP} ...`
     assert cfg.hostname == "${fgt_id}"         # a template: the placeholder is what the file says
-    assert cfg.sip_alg.enabled is None
+    assert cfg.sip_alg.enabled is True and "FortiOS defaults" in cfg.sip_alg.detail   # silent on SIP: defaults
 
 
 def test_get_system_interface_matches_ntc_and_guesses_vlan_ids_loudly():

@@ -290,3 +290,13 @@ def test_fw4_ruleset_zone_roles_from_its_own_chains():
     cfg = openwrt.parse({"nft list ruleset": unknown})
     assert [inside_reason(f, cfg) for f in cfg.forwards] == ["", ""]
     assert [f.external_if for f in cfg.forwards] == ["eth1", "br-lan,br-guest"]
+
+
+def test_an_unread_include_keeps_the_sip_helper_undecided_with_its_reason_through_parse():
+    """Through parse() (several outputs folded): the reason the SIP helper cannot be decided survives, and
+    another output's silence ("off") does not hide it."""
+    from firewall.parsers import parse
+    uci = ("config include\n\toption path '/etc/firewall.user'\n\n"
+           "config zone\n\toption name 'wan'\n\toption masq '1'\n\tlist network 'wan'\n")
+    config = parse("openwrt", {"uci export firewall": uci})
+    assert config.sip_alg.enabled is None and "/etc/firewall.user" in config.sip_alg.detail

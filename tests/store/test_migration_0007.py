@@ -27,7 +27,7 @@ def test_upgrade_to_request_counters_keeps_the_audit_log_and_starts_counting(tmp
     app = create_app({"DATA_DIR": str(data_dir), "TESTING": True, "AUDIT_LOG_MAX_ROWS": 3})   # migrates on start
     engine = create_engine(url)
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == _head() == "0007"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == _head()
         for table, old in before.items():
             assert conn.execute(text(f"SELECT * FROM {table} ORDER BY 1")).all() == old, table
         assert conn.execute(text("SELECT count(*) FROM request_counters")).scalar() == 0
