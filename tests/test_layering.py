@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -85,8 +86,7 @@ def test_checks_take_helpers_only_from_the_common_module():
 def test_importing_the_gatherer_registers_no_check():
     code = ("import hardening.engine.gather, hardening.checks.common, hardening.checks.registry as r;"
             "assert r.REGISTRY == {}, sorted(r.REGISTRY)")
-    done = subprocess.run([str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv").exists() else "python3",
-                           "-c", code], cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
 
 

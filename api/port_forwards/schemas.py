@@ -45,7 +45,10 @@ class ForwardSchema(Schema):
     enabled = ma.fields.Boolean()
     comment = ma.fields.String()
     source_restriction = ma.fields.List(ma.fields.String(), allow_none=True,
-                                        metadata={"description": "Allowed sources; null = any source"})
+                                        metadata={"description": "Allowed sources (named lists resolved to "
+                                                                 "their members); null = any source"})
+    source_exclusions = ma.fields.List(ma.fields.String(), allow_none=True, metadata={
+        "description": "Negated sources (`!10.0.0.1`): any source but these; null = none"})
     source_ref = ma.fields.Nested(SourceRefSchema)
     classification = ma.fields.String(validate=ma.validate.OneOf(CLASSIFICATIONS))
     reasons = _strings(description="Why it is classified so")
