@@ -250,3 +250,25 @@ def test_sip_helper_removal_round_trip(app, client, auth, lab, site_router):
     rolled = _step(client, lab, h, plan["id"], "rollback")
     assert rolled.json["verification"]["rollback_exact"] is True, rolled.json
     assert nft_live.normalized(lab.rtr_sh("nft -j list ruleset")) == original
+
+
+def test_deleting_the_router_during_a_change_is_refused_and_loses_nothing(client, auth, lab, site_router):
+    """The review's case: a DELETE while a change awaits its confirmation was a 500 that lost the record.
+    Now it is 409, the router still holds the change (its timer still armed), the rollback still works;
+    after it the device can go, and the remediation record stays, with no device."""
+    site, router = site_router
+    h, admin = auth("remediate"), auth("admin")
+    plan = _plan(client, lab, h, router, forward_indices=[_http_index(client, lab, auth, site)])
+    assert _step(client, lab, h, plan["id"], "apply").json["state"] == "awaiting_confirmation"
+    changed = _chain(lab)
+    assert "fwd-pbx-http" not in changed
+    etag = client.get(f"/api/v1/devices/{router['id']}", headers=admin).headers["ETag"]
+    refused = client.delete(f"/api/v1/devices/{router['id']}", headers={**admin, "If-Match": etag})
+    assert refused.status_code == 409 and f"remediation:{plan['id']}" in refused.json["message"], refused.json
+    assert _chain(lab) == changed and lab.remediation_dirs(plan["id"])            # the change and its timer are intact
+    rolled = _step(client, lab, h, plan["id"], "rollback")
+    assert rolled.json["state"] == "rolled_back" and "fwd-pbx-http" in _chain(lab)
+    etag = client.get(f"/api/v1/devices/{router['id']}", headers=admin).headers["ETag"]
+    assert client.delete(f"/api/v1/devices/{router['id']}", headers={**admin, "If-Match": etag}).status_code == 204
+    kept = client.get(f"/api/v1/remediations/{plan['id']}", headers=h).json
+    assert kept["device_id"] is None and kept["state"] == "rolled_back" and kept["plan"]["removals"]
