@@ -11,6 +11,7 @@ reason on the rule, never a silently dropped or widened condition.
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass, field
 
 from firewall.model import PortRange, SourceRef
@@ -68,7 +69,14 @@ def cidrs(value: str) -> list[str]:
     return [value]
 
 
+_IPV4 = re.compile(r"(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:/(\d{1,2}))?")
+
+
 def _is_address(value: str) -> bool:
+    plain = _IPV4.fullmatch(value)           # the common case, without ipaddress's per-octet parsing
+    if plain:
+        *octets, prefix = plain.groups()
+        return all(int(o) <= 255 and (len(o) == 1 or o[0] != "0") for o in octets) and int(prefix or 0) <= 32
     try:
         return all(ipaddress.ip_network(c, strict=False) for c in cidrs(value))
     except ValueError:
