@@ -207,8 +207,9 @@ def sip_helper_state(objects: HelperObjects, uses: list[HelperUse], cfg: RouterC
         for name in use.names if use.names is not None else []:
             found = objects.get((use.family, use.table, name))
             if found and found[0] == "sip" and on is None:
-                where = f" (object at line {found[1].line})" if found[1].line else ""
-                on = FeatureState(True, f"rule assigns nftables ct helper {name!r} of type sip{where}", use.ref)
+                # no line number in the words: evidence text must not drift when unrelated lines move
+                on = FeatureState(True, f"rule assigns nftables ct helper {name!r} of type sip (object in table "
+                                        f"{use.family} {use.table})", use.ref)
         missing = (["ct helper set: which helper it assigns is not readable (a map or expression)"]
                    if use.names is None else
                    [f"ct helper set {n!r}: no ct helper object {n!r} in table {use.family} {use.table} of this input"

@@ -223,7 +223,7 @@ HELPERS = """table inet voice {
 def test_ct_helper_set_is_resolved_to_its_helper_object():
     cfg = linux.parse({"nft list ruleset": HELPERS})
     assert cfg.sip_alg.enabled is True and cfg.sip_alg.source_ref.line == 9
-    assert "'voip' of type sip (object at line 2)" in cfg.sip_alg.detail and cfg.unparsed == []
+    assert "'voip' of type sip (object in table inet voice)" in cfg.sip_alg.detail and cfg.unparsed == []
     by_map = HELPERS.replace('udp dport 5060 ct helper set "voip"', 'ct helper set udp dport map { 5060 : "voip" }')
     assert linux.parse({"nft list ruleset": by_map}).sip_alg.enabled is True
 
