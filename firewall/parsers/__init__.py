@@ -14,6 +14,7 @@ import re
 from types import ModuleType
 from typing import Mapping
 
+from firewall.collector import collector_paused
 from firewall.model import ParseError, RouterConfig
 from firewall.parsers._paste import clean_outputs
 
@@ -118,7 +119,8 @@ def parse(platform: str, outputs: Mapping[str, str] | str) -> RouterConfig:
     cleaned, notes = clean_outputs({"": outputs} if isinstance(outputs, str) else outputs)
     texts = {k: v for k, v in cleaned.items() if isinstance(v, str)}
     try:
-        config = parser.parse(cleaned)
+        with collector_paused():
+            config = parser.parse(cleaned)
     except ParseError as exc:
         raise ParseError(f"{exc}{_looks_like(platform, texts)}") from exc
     if not (config.forwards or config.interfaces or config.vlans or config.unparsed):

@@ -10,6 +10,7 @@ import ipaddress
 from typing import Any, Iterable
 
 from device_drivers.facts import DeviceFacts
+from firewall.collector import collector_paused
 from firewall.model import RouterConfig, to_jsonable
 from hardening.checks.registry import run_checks
 from hardening.model.catalog import check_meta
@@ -122,6 +123,11 @@ def analyze(config: RouterConfig, server_lan_ip: str | None = None, server_wan_i
         raise ValueError(f"config must be a parsed RouterConfig, not {type(config).__name__}")
     facts = site_facts_for(config, server_lan_ip, server_wan_ip, phone_ips, px_ips, allowed_sip_sources)
     policy = _as_policy(policy)
+    with collector_paused():                 # linear cost on large configurations (firewall.collector)
+        return _analysis(config, facts, policy)
+
+
+def _analysis(config: RouterConfig, facts: SiteFacts, policy: Policy) -> dict[str, Any]:
     results = run_checks(facts, policy, ROUTER_CHECKS)
     return to_jsonable({
         "platform": config.platform,
