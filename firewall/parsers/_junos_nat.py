@@ -67,6 +67,7 @@ class NatConfig:
     inactive: list[tuple[str, ...]] = field(default_factory=list)          # deactivated paths
     policies: dict[tuple[str, str, str], Policy] = field(default_factory=dict)
     permit_all: bool = False                                                # default-policy permit-all
+    notes: list[tuple["Rule", str]] = field(default_factory=list)           # read, but wider than written
 
     def policy(self, words: list[str], line: Line) -> bool:
         """Record one `security policies ...` statement (words after 'policies')."""
@@ -158,9 +159,17 @@ class NatConfig:
                     source_restriction=sources or None,
                     source_ref=ref(command, rule.lines, f"{rule.rule_set}/{rule.name}"))
 
-    def _targets(self, rule: Rule) -> list[str]:
+    def _targets(self, rule: Rule) -> list[str | None]:
         found = [host(a) for a in rule.match.get("destination-address", [])]
-        found += [host(a) for n in rule.match.get("destination-address-name", []) for a in self.resolve(n)]
+        for name in rule.match.get("destination-address-name", []):
+            try:
+                found += [host(a) for a in self.resolve(name)]
+            except ValueError:
+                # only the outside address the rule matches is unknown: read as any address of the router,
+                # wider than the rule, so no verdict on it can pass what the rule really opens
+                self.notes.append((rule, f"destination-address-name {name!r} is not defined in the input: read "
+                                         "as any destination address of this router (wider than the rule)"))
+                return [None]
         return found or [None]
 
     def _destination(self, rule: Rule, command: str) -> list[PortForward]:

@@ -177,6 +177,7 @@ def _finish(cfg: RouterConfig, state: _State) -> None:
             cfg.forwards += state.nat.rule_forwards(rule, state.command)
         except ValueError as exc:
             cfg.unparsed.append(_unparsed(state.command, rule.lines[0], "nat", f"NAT rule {rs}/{name}: {exc}"))
+    cfg.warnings += [warn(state.command, rule.lines[0], note) for rule, note in state.nat.notes]
     state.nat.restrict(cfg.forwards, state.zones)
     cfg.forwards += state.nat.pinholes(state.command, cfg.unparsed)
     resolve_forwards(cfg, state.nat.book, where="the security address-book")

@@ -117,3 +117,19 @@ def test_pool_address_range_becomes_a_dash_range():
     cfg = juniper.parse({"show configuration security nat | display set": text})
     assert fwd(cfg.forwards[0]) == ("dmz", "any", "203.0.113.11", None, None,
                                     "192.168.20.30-192.168.20.31", None, True, 2, "IN/R")
+
+
+def test_an_undefined_destination_name_reads_as_any_destination_with_a_warning():
+    """Only the outside address the rule matches is unknown: the forward is kept, matching any address of the
+    router (wider than the rule, so no verdict can pass what it opens), and the warning says so."""
+    from firewall.parsers import parse
+    text = ("set security nat destination pool P5 address 192.168.5.10/32\n"
+            "set security nat destination rule-set RS from zone untrust\n"
+            "set security nat destination rule-set RS rule R2 match source-address 198.51.100.0/24\n"
+            "set security nat destination rule-set RS rule R2 match destination-address-name NOWHERE\n"
+            "set security nat destination rule-set RS rule R2 then destination-nat pool P5\n")
+    config = parse("juniper_junos", {"show configuration | display set": text})
+    (fwd,) = config.forwards
+    assert fwd.internal_ip == "192.168.5.10" and fwd.external_ip is None
+    assert fwd.source_restriction == ["198.51.100.0/24"] and config.unparsed == []
+    assert any("NOWHERE" in w.message and "wider than the rule" in w.message for w in config.warnings)
