@@ -72,10 +72,11 @@ def _unparsed(router: RouterFacts, check_id: str, policy, verdict: Verdict) -> N
             (verdict.manual if unparsed_status(policy, item.construct) == "manual" else verdict.errors).append(evidence)
 
 
-def readable_routers(facts: SiteFacts, verdict: Verdict, check_id: str = "", policy=None) -> list[RouterFacts]:
-    """Routers with a configuration; the others become error evidence (never a silent pass). With
-    `check_id`, what each parser could not understand that could change that check becomes error (or
-    manual, by policy) evidence naming its lines: a fail stays a fail, a pass is never made of it."""
+def readable_routers(facts: SiteFacts, verdict: Verdict, check_id: str, policy=None) -> list[RouterFacts]:
+    """Routers with a configuration; the others become error evidence (never a silent pass). What each
+    parser could not understand that could change `check_id` becomes error (or manual, by policy) evidence
+    naming its lines: a fail stays a fail, a pass is never made of it. The check ID is required, so no
+    router check can read configurations without this."""
     good = []
     for router in facts.routers:
         if router.error or router.config is None:
@@ -84,8 +85,7 @@ def readable_routers(facts: SiteFacts, verdict: Verdict, check_id: str = "", pol
                                            source=router.source, provenance="device"))
         else:
             good.append(router)
-            if check_id:
-                _unparsed(router, check_id, policy, verdict)
+            _unparsed(router, check_id, policy, verdict)
     return good
 
 
