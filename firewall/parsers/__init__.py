@@ -16,7 +16,7 @@ from typing import Mapping
 
 from firewall.collector import collector_paused
 from firewall.model import ParseError, RouterConfig
-from firewall.parsers._paste import clean_outputs
+from firewall.parsers._paste import clean_outputs, strip_escapes
 
 PARSER_MODULES = {
     "cisco_ios": "firewall.parsers.cisco_ios",
@@ -76,7 +76,6 @@ def detect_platform(text: str) -> tuple[str, float]:
 SIBLINGS = ({"linux", "openwrt"}, {"vyos", "ubiquiti_edgerouter"})
 # A POSIX shell refusing a vendor command ("-bash: show: command not found", "-ash: show: not found")
 _SHELL_REFUSAL = re.compile(r"^-?(?:ba|da|a|z|k)?sh: (?:line \d+: )?\S+: (?:command )?not found\s*$", re.M)
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 SHELL_CONFIDENCE = 0.5
 
 
@@ -94,7 +93,7 @@ def platform_mismatch(configured: str, outputs: Mapping[str, str] | str) -> tupl
     make it fit). A POSIX shell refusing the configured platform's commands, where the configured one
     scores under 0.2 (the floor detect_platform uses), counts as linux (confidence 0.5): the
     device_type names a CLI, a shell answered."""
-    texts = [_ANSI.sub("", t) for t in ([outputs] if isinstance(outputs, str) else outputs.values())]
+    texts = [strip_escapes(t) for t in ([outputs] if isinstance(outputs, str) else outputs.values())]
     texts = [t for t in texts if t.strip()]
     if not texts or configured not in PARSER_MODULES:
         return None

@@ -54,6 +54,13 @@ _ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b\n]*(?:\x07|\x1b
 _PAGER = re.compile(
     r"(?P<marker> ?-- ?[Mm]ore ?-- ?|<--- More --->|---\(more(?: \d+%)?\)---|-- \[Q quit\|D dump\|down\]|"
     r" ?---- More ----|-- MORE --, next page: Space, next line: Enter, quit: Control-C)(?P<erase> *)")
+
+
+def strip_escapes(text: str) -> str:
+    """The text without terminal escapes (ANSI/CSI, OSC, bracketed paste, bells): the one rule for them."""
+    return _ESCAPES.sub("", text)
+
+
 _BACKSPACED = re.compile(r"[^\n]*\x08[^\n]*")
 _OVERWRITTEN = re.compile(r"[^\n]*\r[^\n]*")
 
