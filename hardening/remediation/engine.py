@@ -69,14 +69,13 @@ def create(sess, device: Device, open_driver: OpenDriver, *, indices, timeout: i
     with open_driver(device) as drv:
         outputs = drv.gather()
         config = drv.parse(outputs)
-    ruleset_json = outputs.get("nft -j list ruleset") if config.platform == "linux" else None
+    nft_json = outputs.get("nft -j list ruleset") if config.platform == "linux" else None
     try:
-        ruleset_json = ruleset_json if ruleset_json is None or Ruleset.parse(ruleset_json) else None
+        ruleset = Ruleset.parse(nft_json) if nft_json is not None else None
     except RulesetError:
-        ruleset_json = None                     # no nft ruleset (iptables only): rendered for a person
+        ruleset = None                          # no nft ruleset (iptables only): rendered for a person
     plan = planner.plan(config, inventory_facts(sess, device.site_id), Policy(), indices=indices,
-                        appliance_ip=appliance_ip, ssh_port=(device.ports or {}).get("ssh", 22),
-                        ruleset_json=ruleset_json)
+                        appliance_ip=appliance_ip, ssh_port=(device.ports or {}).get("ssh", 22), ruleset=ruleset)
     plan["live_apply"] = plan["live_apply"] and "nft" in plan
     plan["expires_at"] = (utcnow() + timedelta(seconds=plan_ttl)).isoformat()
     changes = plan["removals"] or plan["restrictions"] or plan["helpers"]

@@ -87,9 +87,9 @@ def _choose(item: dict[str, Any], fwd: PortForward, config: RouterConfig, servic
 
 
 def plan(config: RouterConfig, facts: SiteFacts, policy, *, indices: list[int] | None = None,
-         appliance_ip: str | None = None, ssh_port: int = 22, ruleset_json: str | None = None) -> dict[str, Any]:
+         appliance_ip: str | None = None, ssh_port: int = 22, ruleset: Ruleset | None = None) -> dict[str, Any]:
     """The selected forwards' fixes (default: remove every dangerous one, limit every SIP forward open to
-    anyone, remove the SIP helper); returns commands, diff and refusals. With `ruleset_json` (Linux, the
+    anyone, remove the SIP helper); returns commands, diff and refusals. With `ruleset` (Linux, the
     `nft -j list ruleset` planned on) the plan also holds its edits by content (see nft_plan)."""
     classified = classify_forwards(config, facts, policy)
     services = required_services(facts.site.required_wan_services, policy)
@@ -113,8 +113,8 @@ def plan(config: RouterConfig, facts: SiteFacts, policy, *, indices: list[int] |
     helper = default and config.sip_alg.enabled is True
     nft: dict[str, Any] | None = None
     helper_refused = None
-    if ruleset_json is not None:
-        nft, commands = _linux(config, ruleset_json, removals, restrictions, refused, helper, peers)
+    if ruleset is not None:
+        nft, commands = _linux(ruleset, removals, restrictions, refused, helper, peers)
     else:
         commands, helper_refused = _rendered(config, removals, restrictions, refused, helper)
     before = [_summary(c) for c in classified]
@@ -156,9 +156,8 @@ def _rendered(config: RouterConfig, removals, restrictions, refused, helper: boo
     return commands, None
 
 
-def _linux(config: RouterConfig, ruleset_json: str, removals, restrictions, refused, helper: bool, peers):
+def _linux(ruleset: Ruleset, removals, restrictions, refused, helper: bool, peers):
     """The Linux edits by content; a forward whose edit cannot be expressed exactly moves to `refused`."""
-    ruleset = Ruleset.parse(ruleset_json)
     edits, commands = [], []
     for group, op in ((removals, "delete"), (restrictions, "replace")):
         for item in list(group):

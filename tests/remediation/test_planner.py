@@ -80,7 +80,7 @@ def _linux_plan(peers=(), required=("sip",), indices=None):
     config, facts = _lab()
     facts.site.required_wan_services = list(required)
     facts.site.allowed_sip_peers = list(peers)
-    return planner.plan(config, facts, Policy(), indices=indices, ruleset_json=NFT.read_text())
+    return planner.plan(config, facts, Policy(), indices=indices, ruleset=Ruleset.parse(NFT.read_text()))
 
 
 def _rules(ruleset, chain="ip portfwd prerouting"):
