@@ -6,14 +6,13 @@ from typing import Any
 
 from flask import g
 from flask_smorest import abort
-from sqlalchemy import and_, delete, exists, select
+from sqlalchemy import and_, delete, select
 
 from device_drivers.hostkeys import check_pin, pin_matches
-from store.audit_models import DeviceLock, Remediation
-from store.models import Device, utcnow
+from hardening.remediation.locks import busy_reason, not_busy
+from store.audit_models import Remediation
+from store.models import Device
 
-# A change is live on the device: the lock is held, or a change was made and awaits its confirmation
-LIVE_REMEDIATION_STATES = ("applying", "awaiting_confirmation")
 UNSET = object()
 
 
@@ -50,21 +49,6 @@ def _same_key(pin: dict, other: dict) -> bool:
         return pin == other
 
 
-def busy_reason(sess, device_id: int) -> str | None:
-    """Why the device cannot be edited or deleted now, or None."""
-    lock = sess.scalar(select(DeviceLock).where(DeviceLock.device_id == device_id,
-                                                DeviceLock.expires_at > utcnow()))
-    if lock is not None:
-        return (f"Device {device_id} is being changed ({lock.holder}, locked until "
-                f"{lock.expires_at:%Y-%m-%d %H:%M:%S} UTC); retry when that change is finished.")
-    live = sess.scalars(select(Remediation.id).where(Remediation.device_id == device_id,
-                                                     Remediation.state.in_(LIVE_REMEDIATION_STATES))).all()
-    if live:
-        return (f"Device {device_id} has a change in progress (remediation {', '.join(map(str, live))}); "
-                "confirm or roll it back first.")
-    return None
-
-
 def refuse_if_busy(sess, device_id: int) -> None:
     """409 while a change runs. Called after the request's own write is flushed: the session then holds
     SQLite's write lock, so no change can start between this check and the commit."""
@@ -84,10 +68,8 @@ def delete_unless_busy(sess, device: Device) -> None:
                 "plan_kind": (r.plan or {}).get("kind") or (r.plan or {}).get("platform") or ""}
                for r in sess.scalars(select(Remediation).where(Remediation.device_id == device_id)
                                      .order_by(Remediation.id))]
-    lock_held = exists().where(DeviceLock.device_id == device_id, DeviceLock.expires_at > utcnow())
-    live = exists().where(Remediation.device_id == device_id, Remediation.state.in_(LIVE_REMEDIATION_STATES))
     sess.expunge(device)
-    done = sess.execute(delete(Device).where(and_(Device.id == device_id, ~lock_held, ~live))
+    done = sess.execute(delete(Device).where(and_(Device.id == device_id, not_busy(device_id)))
                         .execution_options(synchronize_session=False))
     if done.rowcount != 1:
         reason = busy_reason(sess, device_id) or f"Device {device_id} changed meanwhile; read it again."
